@@ -1,0 +1,13 @@
+# asan preset: AddressSanitizer + UndefinedBehaviorSanitizer on every project target.
+# fuzz preset: every target is built with -fsanitize=fuzzer-no-link so that libFuzzer sees coverage.
+if(HWLAB_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(HWLAB_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "HWLAB_FUZZ needs clang (libFuzzer); configure with the 'fuzz' preset")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,122 @@
+// The platform config: the hardware a workload runs on (GPU, node, NIC, scale-out fabric).
+// Units are in the key names. A proposal may override any of these keys (see proposal.h).
+#pragma once
+
+#include <string>
+
+#include "common/config/fields.h"
+
+namespace hwlab::config {
+
+struct GpuSpec {
+  std::string name;
+  int sm_count = 0;
+  double fp8_dense_tflops = 0;
+  double bf16_dense_tflops = 0;
+  double hbm_GBps = 0;
+  double hbm_GiB = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.required("name", name, "product name");
+    v.required("sm_count", sm_count, "streaming multiprocessors per GPU", at_least(1));
+    v.required("fp8_dense_tflops", fp8_dense_tflops, "dense FP8 tensor-core peak, TFLOP/s", positive());
+    v.required("bf16_dense_tflops", bf16_dense_tflops, "dense BF16 tensor-core peak, TFLOP/s", positive());
+    v.required("hbm_GBps", hbm_GBps, "HBM bandwidth, GB/s", positive());
+    v.required("hbm_GiB", hbm_GiB, "HBM capacity, GiB", positive());
+  }
+};
+
+// Scale-up domain: GPUs of one node joined by NVLink through NVSwitch.
+struct NodeSpec {
+  int gpus_per_node = 0;
+  double nvlink_bidirectional_GBps = 0;
+  double nvlink_achievable_GBps = 0;
+  double nvlink_latency_us = 0;
+  int nvswitch_count = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.required("gpus_per_node", gpus_per_node, "GPUs in one NVLink domain", at_least(1));
+    v.required("nvlink_bidirectional_GBps", nvlink_bidirectional_GBps,
+               "NVLink bandwidth per GPU, both directions together, GB/s (data sheet)", positive());
+    v.required("nvlink_achievable_GBps", nvlink_achievable_GBps,
+               "NVLink bandwidth per GPU per direction that software reaches, GB/s", positive());
+    v.required("nvlink_latency_us", nvlink_latency_us, "one-way NVLink latency through the switch, us",
+               at_least(0));
+    v.required("nvswitch_count", nvswitch_count, "NVSwitch chips per node (0: GPUs linked directly)",
+               at_least(0));
+  }
+  void check(const Checker& c) const;
+};
+
+// Scale-out NICs attached to each GPU.
+struct NicSpec {
+  std::string name;
+  int count_per_gpu = 0;
+  double link_GBps = 0;
+  double achievable_GBps = 0;
+  double latency_us = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.required("name", name, "adapter");
+    v.required("count_per_gpu", count_per_gpu, "NICs per GPU", at_least(1));
+    v.required("link_GBps", link_GBps, "line rate per NIC per direction, GB/s", positive());
+    v.required("achievable_GBps", achievable_GBps, "bandwidth per NIC per direction that software reaches, GB/s",
+               positive());
+    v.required("latency_us", latency_us, "NIC-to-NIC latency excluding switch hops, us", at_least(0));
+  }
+};
+
+enum class FabricTopology { fat_tree, multi_plane_fat_tree };
+inline const Choices<FabricTopology>& fabric_topology_choices() {
+  static const Choices<FabricTopology> c = {{"fat-tree", FabricTopology::fat_tree},
+                                            {"multi-plane-fat-tree", FabricTopology::multi_plane_fat_tree}};
+  return c;
+}
+
+// The scale-out network (InfiniBand) between nodes.
+struct FabricSpec {
+  FabricTopology topology = FabricTopology::fat_tree;
+  int tiers = 0;
+  int planes = 0;
+  int switch_radix = 0;
+  double switch_latency_us = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.choice("topology", topology, fabric_topology_choices(), "scale-out topology");
+    v.required("tiers", tiers, "switch tiers of each fat-tree", between(1, 3));
+    v.required("planes", planes, "independent fabric planes (1 for a plain fat-tree)", at_least(1));
+    v.required("switch_radix", switch_radix, "ports per switch", at_least(2));
+    v.required("switch_latency_us", switch_latency_us, "latency of one switch hop, us", at_least(0));
+  }
+  void check(const Checker& c) const;
+};
+
+struct PlatformConfig {
+  std::string name;
+  std::string description;
+  GpuSpec gpu;
+  NodeSpec node;
+  NicSpec nic;
+  FabricSpec fabric;
+
+  template <class V>
+  void fields(V& v) {
+    v.passthrough("kind");
+    v.required("name", name, "preset name");
+    v.optional("description", description, std::string(), "where the figures come from");
+    v.section("gpu", gpu, "one GPU");
+    v.section("node", node, "scale-up domain (NVLink)");
+    v.section("nic", nic, "scale-out adapters");
+    v.section("fabric", fabric, "scale-out network");
+  }
+  void check(const Checker& c) const;
+
+  // Hosts a fabric of this topology can connect (radix^tiers / 2^(tiers-1) per plane, times planes).
+  long long max_endpoints() const;
+};
+
+}  // namespace hwlab::config

@@ -1,0 +1,78 @@
+// A proposal: what a vendor changes. It may override any platform key (under `platform:`, merged
+// onto the platform before it is read) and adds the proposed units: a communication co-processor and
+// tensor-core numerics.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/config/fields.h"
+
+namespace hwlab::config {
+
+// The communication co-processor next to the GPU/NIC that runs dispatch/combine instead of SMs.
+struct CoprocessorSpec {
+  int command_queues = 0;
+  int queue_depth = 0;
+  int dma_engines = 0;
+  double dma_engine_GBps = 0;
+  double reduce_GBps = 0;
+  double issue_latency_us = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.required("command_queues", command_queues, "independent command queues", at_least(1));
+    v.required("queue_depth", queue_depth, "descriptors each queue holds", at_least(1));
+    v.required("dma_engines", dma_engines, "DMA engines moving data", at_least(1));
+    v.required("dma_engine_GBps", dma_engine_GBps, "bandwidth of one DMA engine, GB/s", positive());
+    v.required("reduce_GBps", reduce_GBps, "input bandwidth of the reduce unit (combine), GB/s", positive());
+    v.required("issue_latency_us", issue_latency_us, "time from descriptor to first byte, us", at_least(0));
+  }
+};
+
+enum class ScalingGranularity { per_tensor, deepseek_1x128_128x128, mx_1x32 };
+inline const Choices<ScalingGranularity>& scaling_granularity_choices() {
+  static const Choices<ScalingGranularity> c = {
+      {"per-tensor", ScalingGranularity::per_tensor},
+      {"deepseek-1x128-128x128", ScalingGranularity::deepseek_1x128_128x128},
+      {"mx-1x32", ScalingGranularity::mx_1x32}};
+  return c;
+}
+
+// FP8 tensor-core accumulation and scaling.
+struct NumericsSpec {
+  std::string accumulator;
+  int promotion_interval = 0;
+  ScalingGranularity scaling = ScalingGranularity::deepseek_1x128_128x128;
+  bool scales_inside_mma = false;
+
+  template <class V>
+  void fields(V& v) {
+    v.required("accumulator", accumulator,
+               "block-FMA model: h100-fp8, fp32-acc, acc-<fraction bits>, ... (see isa/numerics)");
+    v.required("promotion_interval", promotion_interval,
+               "elements of K between promotions to FP32 (0: never promote)", at_least(0));
+    v.choice("scaling", scaling, scaling_granularity_choices(), "scaling granularity");
+    v.optional("scales_inside_mma", scales_inside_mma, false, "group-scaled MMA: scales applied inside the block FMA");
+  }
+};
+
+struct ProposalConfig {
+  std::string name;
+  std::string description;
+  std::optional<CoprocessorSpec> coprocessor;
+  std::optional<NumericsSpec> numerics;
+
+  template <class V>
+  void fields(V& v) {
+    v.passthrough("kind");
+    v.required("name", name, "proposal name");
+    v.optional("description", description, std::string(), "what is proposed");
+    v.passthrough("platform");  // read as part of the platform it overrides
+    v.optional_section("coprocessor", coprocessor, "communication co-processor (absent: SMs communicate)");
+    v.optional_section("numerics", numerics, "tensor-core numerics (absent: the platform's own)");
+  }
+  void check(const Checker&) const {}
+};
+
+}  // namespace hwlab::config

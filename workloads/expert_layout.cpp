@@ -1,0 +1,108 @@
+#include "workloads/expert_layout.h"
+
+#include <algorithm>
+#include <cassert>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace hwlab::workloads {
+
+namespace {
+
+ExpertPlacement contiguous_placement(int experts) {
+  ExpertPlacement p;
+  p.policy = EplbPolicy::global;
+  p.num_layers = 1;
+  p.num_logical = p.num_physical = experts;
+  p.max_replicas = 1;
+  p.phy2log.assign(1, std::vector<int>(static_cast<size_t>(experts)));
+  p.log2phy.assign(1, std::vector<std::vector<int>>(static_cast<size_t>(experts)));
+  p.logcnt.assign(1, std::vector<int>(static_cast<size_t>(experts), 1));
+  for (int e = 0; e < experts; ++e) {
+    p.phy2log[0][static_cast<size_t>(e)] = e;
+    p.log2phy[0][static_cast<size_t>(e)] = {e};
+  }
+  return p;
+}
+
+ExpertPlacement plan(const WorkloadConfig& w, const std::vector<double>& loads) {
+  const int gpus = w.deployment.routed_expert_gpus();
+  const int nodes = std::max(1, gpus / w.deployment.gpus_per_node);
+  PlacementPolicy policy = w.placement.policy;
+  if (policy == PlacementPolicy::eplb_auto)
+    policy = (gpus % w.deployment.gpus_per_node == 0 && w.model.expert_groups % nodes == 0)
+                 ? PlacementPolicy::eplb_hierarchical
+                 : PlacementPolicy::eplb_global;
+  switch (policy) {
+    case PlacementPolicy::contiguous: return contiguous_placement(w.model.routed_experts);
+    case PlacementPolicy::eplb_hierarchical:
+      return rebalance_experts({loads}, w.physical_experts(), w.model.expert_groups, nodes, gpus);
+    case PlacementPolicy::eplb_global:
+    case PlacementPolicy::eplb_auto: break;
+  }
+  // EPLB's global policy: one group, one node.
+  ExpertPlacement p = rebalance_experts({loads}, w.physical_experts(), 1, 1, gpus);
+  p.policy = EplbPolicy::global;
+  return p;
+}
+
+}  // namespace
+
+ExpertLayout::ExpertLayout(const WorkloadConfig& w, const std::vector<double>& history_loads)
+    : ExpertLayout(w, plan(w, history_loads)) {}
+
+ExpertLayout::ExpertLayout(const WorkloadConfig& w, ExpertPlacement placement)
+    : gpus_(w.deployment.gpus()),
+      gpus_per_node_(w.deployment.gpus_per_node),
+      slots_per_gpu_(w.experts_per_gpu()),
+      shared_gpus_(w.deployment.shared_expert == SharedExpertMode::routed ? w.deployment.shared_expert_gpus : 0),
+      placement_(std::move(placement)) {
+  if (placement_.num_layers != 1 || placement_.num_logical != w.model.routed_experts ||
+      placement_.num_physical != w.physical_experts()) {
+    throw UserError(fmt::format("expert placement has {} layers, {} logical and {} physical experts; the workload "
+                                "needs 1 layer, {} logical and {} physical",
+                                placement_.num_layers, placement_.num_logical, placement_.num_physical,
+                                w.model.routed_experts, w.physical_experts()));
+  }
+  index_replicas();
+  for (int g = first_shared_gpu(); g < gpus_; ++g) shared_gpu_list_.push_back(g);
+}
+
+void ExpertLayout::index_replicas() {
+  replica_slots_.assign(static_cast<size_t>(placement_.num_logical), {});
+  const auto& phy2log = placement_.phy2log[0];
+  for (size_t slot = 0; slot < phy2log.size(); ++slot)
+    replica_slots_[static_cast<size_t>(phy2log[slot])].push_back(static_cast<int>(slot));
+  for (size_t e = 0; e < replica_slots_.size(); ++e)
+    if (replica_slots_[e].empty()) throw std::logic_error(fmt::format("expert placement gives expert {} no slot", e));
+}
+
+template <class GpuOf>
+int ExpertLayout::pick(const std::vector<int>& candidates, GpuOf gpu_of, int source_gpu, int64_t token) const {
+  const int node = node_of(source_gpu);
+  // Candidates ascend, and so do their GPUs: a node's candidates are one contiguous run.
+  auto on_node = [&](int c) { return node_of(gpu_of(c)) == node; };
+  auto first = std::find_if(candidates.begin(), candidates.end(), on_node);
+  auto last = std::find_if_not(first, candidates.end(), on_node);
+  if (first == last) {
+    first = candidates.begin();
+    last = candidates.end();
+  }
+  const int64_t count = last - first;
+  return *(first + token % count);
+}
+
+int ExpertLayout::target_slot(int expert, int source_gpu, int64_t token) const {
+  return pick(replica_slots_[static_cast<size_t>(expert)], [this](int slot) { return gpu_of_slot(slot); },
+              source_gpu, token);
+}
+
+int ExpertLayout::shared_expert_gpu(int source_gpu, int64_t token) const {
+  assert(!shared_gpu_list_.empty());
+  return pick(shared_gpu_list_, [](int gpu) { return gpu; }, source_gpu, token);
+}
+
+}  // namespace hwlab::workloads

@@ -1,0 +1,50 @@
+// Where experts live for one MoE layer of a deployment: physical expert slots on GPUs (EPLB or
+// contiguous), the GPUs that host the shared expert in routed mode, and the rule that picks which
+// replica of an expert a token goes to.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "workloads/eplb.h"
+#include "workloads/workload_config.h"
+
+namespace hwlab::workloads {
+
+class ExpertLayout {
+ public:
+  // Places the routed experts by the workload's policy, balancing `history_loads` (tokens per
+  // logical expert of an earlier batch; see TokenRouter::history_loads).
+  ExpertLayout(const WorkloadConfig& workload, const std::vector<double>& history_loads);
+  // A layout from a given one-layer placement (tests, hand-computed cases).
+  ExpertLayout(const WorkloadConfig& workload, ExpertPlacement placement);
+
+  int gpus() const { return gpus_; }
+  int gpus_per_node() const { return gpus_per_node_; }
+  int node_of(int gpu) const { return gpu / gpus_per_node_; }
+  int slots_per_gpu() const { return slots_per_gpu_; }
+  int gpu_of_slot(int slot) const { return slot / slots_per_gpu_; }
+  // GPUs [first_shared_gpu, gpus) host the shared expert when it is routed; none otherwise.
+  int first_shared_gpu() const { return gpus_ - shared_gpus_; }
+  const ExpertPlacement& placement() const { return placement_; }
+
+  // The physical slot that serves logical expert `expert` for the token with global index `token`
+  // sent from `source_gpu`: the replicas on the sender's node if there are any, otherwise all
+  // replicas; among those, in turn by token index, so that replicas share the load evenly.
+  int target_slot(int expert, int source_gpu, int64_t token) const;
+  // The GPU that serves the shared expert (routed mode only), by the same rule.
+  int shared_expert_gpu(int source_gpu, int64_t token) const;
+
+ private:
+  void index_replicas();
+  // `candidates` ascending; `gpu_of` maps a candidate to its GPU.
+  template <class GpuOf>
+  int pick(const std::vector<int>& candidates, GpuOf gpu_of, int source_gpu, int64_t token) const;
+
+  int gpus_ = 0, gpus_per_node_ = 0, slots_per_gpu_ = 0, shared_gpus_ = 0;
+  ExpertPlacement placement_;
+  std::vector<std::vector<int>> replica_slots_;  // [logical expert] -> slots of its replicas, ascending
+  std::vector<int> shared_gpu_list_;
+};
+
+}  // namespace hwlab::workloads
