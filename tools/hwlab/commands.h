@@ -13,5 +13,6 @@ void add_version_command(CLI::App& app);
 void add_config_command(CLI::App& app);
 void add_eplb_command(CLI::App& app);
 void add_workload_command(CLI::App& app);
+void add_fp8_command(CLI::App& app);
 
 }  // namespace hwlab::cli
