@@ -100,6 +100,21 @@ int ExpertLayout::target_slot(int expert, int source_gpu, int64_t token) const {
               source_gpu, token);
 }
 
+void ExpertLayout::route_token(const int32_t* experts, int k, int source_gpu, int64_t global_token,
+                               TokenRoute& out) const {
+  out.slots.clear();
+  out.gpus.clear();
+  for (int j = 0; j < k; ++j) {
+    const int slot = target_slot(experts[j], source_gpu, global_token);
+    out.slots.push_back(slot);
+    out.gpus.push_back(gpu_of_slot(slot));
+  }
+  out.shared_gpu = shared_gpus_ > 0 ? shared_expert_gpu(source_gpu, global_token) : -1;
+  if (out.shared_gpu >= 0) out.gpus.push_back(out.shared_gpu);
+  std::sort(out.gpus.begin(), out.gpus.end());
+  out.gpus.erase(std::unique(out.gpus.begin(), out.gpus.end()), out.gpus.end());
+}
+
 int ExpertLayout::shared_expert_gpu(int source_gpu, int64_t token) const {
   assert(!shared_gpu_list_.empty());
   return pick(shared_gpu_list_, [](int gpu) { return gpu; }, source_gpu, token);

@@ -11,6 +11,14 @@
 
 namespace hwlab::workloads {
 
+// Where one token goes: the physical slot of each of its experts, the shared-expert GPU when the
+// shared expert is routed (-1 otherwise), and the distinct destination GPUs, ascending.
+struct TokenRoute {
+  std::vector<int> slots;
+  int shared_gpu = -1;
+  std::vector<int> gpus;
+};
+
 class ExpertLayout {
  public:
   // Places the routed experts by the workload's policy, balancing `history_loads` (tokens per
@@ -34,6 +42,9 @@ class ExpertLayout {
   int target_slot(int expert, int source_gpu, int64_t token) const;
   // The GPU that serves the shared expert (routed mode only), by the same rule.
   int shared_expert_gpu(int source_gpu, int64_t token) const;
+  // Routes token `token` of `source_gpu`'s batch (`experts[0..k)` its logical experts; its global
+  // index is source_gpu * tokens_per_gpu + token) into `out`.
+  void route_token(const int32_t* experts, int k, int source_gpu, int64_t global_token, TokenRoute& out) const;
 
  private:
   void index_replicas();

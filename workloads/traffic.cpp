@@ -85,9 +85,8 @@ MoeTraffic compute_traffic(const WorkloadConfig& w, const ExpertLayout& layout,
   const auto D = static_cast<uint64_t>(t.dispatch_bytes_per_token);
   const auto C = static_cast<uint64_t>(t.combine_bytes_per_token);
   const bool forwarding = w.deployment.internode_path == InternodePath::nvlink_forwarding;
-  const bool shared_routed = w.deployment.shared_expert == SharedExpertMode::routed;
 
-  std::vector<int> targets;          // destination GPUs of one token, distinct, ascending
+  workloads::TokenRoute route;
   std::vector<char> node_reached(static_cast<size_t>(nodes));
   for (int src = 0; src < gpus; ++src) {
     const Routing& r = tokens_by_gpu[static_cast<size_t>(src)];
@@ -97,25 +96,16 @@ MoeTraffic compute_traffic(const WorkloadConfig& w, const ExpertLayout& layout,
     const int src_node = layout.node_of(src), src_local = src % per_node;
     for (int tok = 0; tok < r.num_tokens; ++tok) {
       const int64_t global = static_cast<int64_t>(src) * r.num_tokens + tok;
-      targets.clear();
+      layout.route_token(&r.experts[static_cast<size_t>(tok) * r.top_k], r.top_k, src, global, route);
       for (int j = 0; j < r.top_k; ++j) {
-        const int expert = r.expert(tok, j);
-        const int slot = layout.target_slot(expert, src, global);
-        const int gpu = layout.gpu_of_slot(slot);
-        ++t.logical_expert_tokens[static_cast<size_t>(expert)];
+        const int slot = route.slots[static_cast<size_t>(j)];
+        ++t.logical_expert_tokens[static_cast<size_t>(r.expert(tok, j))];
         ++t.slot_tokens[static_cast<size_t>(slot)];
-        ++t.expert_computations[static_cast<size_t>(gpu)];
-        targets.push_back(gpu);
+        ++t.expert_computations[static_cast<size_t>(layout.gpu_of_slot(slot))];
       }
-      if (shared_routed) {
-        const int gpu = layout.shared_expert_gpu(src, global);
-        ++t.expert_computations[static_cast<size_t>(gpu)];
-        targets.push_back(gpu);
-      } else {
-        ++t.shared_local_tokens[static_cast<size_t>(src)];
-      }
-      std::sort(targets.begin(), targets.end());
-      targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+      if (route.shared_gpu >= 0) ++t.expert_computations[static_cast<size_t>(route.shared_gpu)];
+      else ++t.shared_local_tokens[static_cast<size_t>(src)];
+      const std::vector<int>& targets = route.gpus;
 
       std::fill(node_reached.begin(), node_reached.end(), 0);
       for (int dst : targets) {

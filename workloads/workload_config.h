@@ -113,6 +113,7 @@ struct DeploymentSpec {
   int shared_expert_gpus = 0;
   int micro_batches = 0;
   int tokens_per_gpu = 0;
+  int context_tokens = 0;
   int comm_sms = 0;
   InternodePath internode_path = InternodePath::nvlink_forwarding;
 
@@ -129,6 +130,8 @@ struct DeploymentSpec {
     v.required("shared_expert_gpus", shared_expert_gpus, "GPUs hosting only shared experts (routed mode)", at_least(0));
     v.required("micro_batches", micro_batches, "micro-batches overlapped", between(1, 2));
     v.required("tokens_per_gpu", tokens_per_gpu, "tokens each GPU dispatches per micro-batch", at_least(1));
+    v.required("context_tokens", context_tokens,
+               "attention context: prefill sequence length (causal), decode KV-cache length per sequence", at_least(1));
     v.required("comm_sms", comm_sms, "SMs given to dispatch/combine in the SM-driven baseline", at_least(0));
     v.choice("internode_path", internode_path, internode_path_choices(), "how tokens reach other nodes");
   }

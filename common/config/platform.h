@@ -95,6 +95,67 @@ struct FabricSpec {
   void check(const Checker& c) const;
 };
 
+// How fast compute kernels run relative to the data sheet: roofline time from FLOPs and bytes,
+// divided by these efficiencies. Calibrated against measured kernels (hwlab measure).
+struct ComputeSpec {
+  double fp8_gemm_efficiency = 0;
+  double bf16_efficiency = 0;
+  double hbm_efficiency = 0;
+  double sm_hbm_GBps = 0;
+  double kernel_launch_us = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.required("fp8_gemm_efficiency", fp8_gemm_efficiency, "fraction of FP8 peak an expert GEMM reaches",
+               between(0.01, 1));
+    v.required("bf16_efficiency", bf16_efficiency, "fraction of BF16 peak attention and gate kernels reach",
+               between(0.01, 1));
+    v.required("hbm_efficiency", hbm_efficiency, "fraction of HBM bandwidth memory-bound kernels reach",
+               between(0.01, 1));
+    v.required("sm_hbm_GBps", sm_hbm_GBps, "HBM bandwidth one SM can draw (kernels on few SMs), GB/s", positive());
+    v.required("kernel_launch_us", kernel_launch_us, "fixed cost of one kernel, us", at_least(0));
+  }
+};
+
+// The SM-driven communication baseline (DeepEP-style warp-specialised channels): what one SM moves
+// per second in each role, and the fixed cost of one chunk. k SMs give k times the rate.
+struct CommSmSpec {
+  double nvlink_send_GBps_per_sm = 0;
+  double ib_send_GBps_per_sm = 0;
+  double forward_GBps_per_sm = 0;
+  double receive_GBps_per_sm = 0;
+  double reduce_GBps_per_sm = 0;
+  double chunk_overhead_us = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.required("nvlink_send_GBps_per_sm", nvlink_send_GBps_per_sm, "NVLink send rate of one SM, GB/s", positive());
+    v.required("ib_send_GBps_per_sm", ib_send_GBps_per_sm, "IB (RDMA) send rate of one SM, GB/s", positive());
+    v.required("forward_GBps_per_sm", forward_GBps_per_sm, "IB-to-NVLink forwarding rate of one SM, GB/s",
+               positive());
+    v.required("receive_GBps_per_sm", receive_GBps_per_sm, "NVLink receive (copy-out) rate of one SM, GB/s",
+               positive());
+    v.required("reduce_GBps_per_sm", reduce_GBps_per_sm, "combine reduction input rate of one SM, GB/s",
+               positive());
+    v.required("chunk_overhead_us", chunk_overhead_us, "fixed SM cost per chunk (signalling, polling), us",
+               at_least(0));
+  }
+};
+
+// How the emulator models this platform.
+struct EmulationSpec {
+  int chunk_bytes = 0;
+  double quantum_us = 0;
+  double watchdog_ms = 0;
+
+  template <class V>
+  void fields(V& v) {
+    v.required("chunk_bytes", chunk_bytes, "transfer granularity (bytes per chunk)", at_least(256));
+    v.required("quantum_us", quantum_us, "temporal-decoupling quantum, us", positive());
+    v.required("watchdog_ms", watchdog_ms, "simulated time after which a run is stopped as hung, ms", positive());
+  }
+};
+
 struct PlatformConfig {
   std::string name;
   std::string description;
@@ -102,6 +163,9 @@ struct PlatformConfig {
   NodeSpec node;
   NicSpec nic;
   FabricSpec fabric;
+  ComputeSpec compute;
+  CommSmSpec comm_sm;
+  EmulationSpec emulation;
 
   template <class V>
   void fields(V& v) {
@@ -112,6 +176,9 @@ struct PlatformConfig {
     v.section("node", node, "scale-up domain (NVLink)");
     v.section("nic", nic, "scale-out adapters");
     v.section("fabric", fabric, "scale-out network");
+    v.section("compute", compute, "compute kernel efficiencies (calibration)");
+    v.section("comm_sm", comm_sm, "SM-driven communication rates per SM (calibration)");
+    v.section("emulation", emulation, "how the emulator models this platform");
   }
   void check(const Checker& c) const;
 

@@ -13,6 +13,7 @@ void add_version_command(CLI::App& app);
 void add_config_command(CLI::App& app);
 void add_eplb_command(CLI::App& app);
 void add_workload_command(CLI::App& app);
+void add_emulate_command(CLI::App& app, int argc, char** argv);
 void add_fp8_command(CLI::App& app);
 
 }  // namespace hwlab::cli

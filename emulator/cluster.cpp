@@ -1,0 +1,99 @@
+#include "emulator/cluster.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace hwlab::emulator {
+
+namespace {
+
+int checked_layers(const workloads::WorkloadConfig& w, const EmulationOptions& o) {
+  const int all = w.model.moe_layers();
+  if (o.layers < 0 || o.layers > all)
+    throw UserError(fmt::format("--layers {}: expected between 1 and {} (0 = all)", o.layers, all));
+  return o.comm_only ? 1 : (o.layers == 0 ? all : o.layers);
+}
+
+}  // namespace
+
+Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& platform,
+                 const workloads::WorkloadConfig& workload, const std::optional<config::ProposalConfig>& proposal,
+                 const EmulationOptions& options)
+    : sc_module(name), platform_(platform), workload_(workload), layers_(checked_layers(workload, options)),
+      comm_only_(options.comm_only), coprocessor_(proposal && proposal->coprocessor.has_value()),
+      comm_sms_(coprocessor_ ? 0 : workload.deployment.comm_sms), compute_(platform, workload),
+      registry_(workload, layers_, platform.emulation.chunk_bytes),
+      streams_(make_schedule(workload.deployment.phase, layers_, workload.deployment.micro_batches, options.comm_only)) {
+  const auto& d = workload.deployment;
+  if (d.gpus_per_node != platform.node.gpus_per_node)
+    throw UserError(fmt::format("workload.deployment.gpus_per_node is {}, but platform {} has {} GPUs per node",
+                                d.gpus_per_node, platform.name, platform.node.gpus_per_node));
+  const int sms = platform.gpu.sm_count;
+  if (!coprocessor_ && d.comm_sms == 0)
+    throw UserError("workload.deployment.comm_sms is 0: the SM-driven baseline needs SMs to communicate "
+                    "(give it some, or run with a co-processor proposal)");
+  if (d.comm_sms >= sms)
+    throw UserError(fmt::format("workload.deployment.comm_sms {} leaves no SM of {} for compute", d.comm_sms, sms));
+
+  GpuSettings settings;
+  settings.comm_only = options.comm_only;
+  if (d.phase == workloads::Phase::prefill) {
+    settings.compute_sms_a = sms - comm_sms_;  // a co-processor gives the communication SMs back
+  } else {
+    settings.compute_sms_a = sms - d.comm_sms;  // attention; the MoE stream keeps its SMs for experts
+    settings.compute_sms_b = d.comm_sms;
+  }
+
+  const int gpus = d.gpus(), per_node = d.gpus_per_node;
+  for (int n = 0; n < d.nodes; ++n)
+    switches_.push_back(std::make_unique<NvSwitch>(fmt::format("node{}_nvswitch", n).c_str(), n, per_node,
+                                                   platform.node.nvlink_achievable_GBps,
+                                                   platform.node.nvlink_latency_us));
+  fabric_ = std::make_unique<IbFabric>("ib_fabric", platform, gpus);
+  for (int g = 0; g < gpus; ++g) {
+    const std::string gname = fmt::format("gpu{}", g);
+    std::unique_ptr<IssueModel> issue;
+    if (coprocessor_) issue = std::make_unique<CoprocessorIssueModel>(gname, *proposal->coprocessor);
+    else issue = std::make_unique<SmIssueModel>(gname, platform.comm_sm, d.comm_sms);
+    gpus_.push_back(std::make_unique<Gpu>(gname.c_str(), g, settings, streams_, std::move(issue), registry_, compute_,
+                                          workload));
+    nics_.push_back(std::make_unique<Nic>(fmt::format("gpu{}_nic", g).c_str(),
+                                          platform.nic.achievable_GBps * platform.nic.count_per_gpu,
+                                          platform.nic.latency_us));
+  }
+  // Wiring: multi-socket ports are bound in GPU order, so port i of a switch is in-node GPU i and
+  // port g of the fabric is GPU g's NIC.
+  for (int g = 0; g < gpus; ++g) {
+    Gpu& gpu = *gpus_[static_cast<size_t>(g)];
+    NvSwitch& sw = *switches_[static_cast<size_t>(g / per_node)];
+    Nic& nic = *nics_[static_cast<size_t>(g)];
+    gpu.nvlink.bind(sw.in);
+    sw.out.bind(gpu.rx);
+    gpu.nic.bind(nic.from_gpu);
+    nic.to_fabric.bind(fabric_->in);
+    fabric_->out.bind(nic.from_fabric);
+    nic.to_gpu.bind(gpu.rx);
+  }
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(microseconds(platform.emulation.quantum_us));
+}
+
+void Cluster::run() {
+  const sc_time limit = sc_time(platform_.emulation.watchdog_ms, sc_core::SC_MS);
+  sc_core::sc_start(limit);
+  std::vector<std::string> stuck;
+  for (const auto& g : gpus_)
+    if (!g->finished()) stuck.push_back(fmt::format("gpu{} waits for {}", g->gpu_id(), g->waiting_on()));
+  if (stuck.empty()) return;
+  const bool hung = sc_core::sc_time_stamp() >= limit;
+  std::string list;
+  for (size_t i = 0; i < stuck.size() && i < 8; ++i) list += "\n  " + stuck[i];
+  if (stuck.size() > 8) list += fmt::format("\n  ... and {} more GPUs", stuck.size() - 8);
+  throw UserError(hung ? fmt::format("emulation stopped by the watchdog at {} ms of simulated time "
+                                     "(platform.emulation.watchdog_ms); {} GPUs unfinished:{}",
+                                     platform_.emulation.watchdog_ms, stuck.size(), list)
+                       : fmt::format("emulation deadlocked at {:.3f} us: no event left, {} GPUs unfinished:{}",
+                                     to_us(sc_core::sc_time_stamp()), stuck.size(), list));
+}
+
+}  // namespace hwlab::emulator

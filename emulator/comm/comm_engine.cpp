@@ -1,0 +1,203 @@
+#include "emulator/comm/comm_engine.h"
+
+#include <algorithm>
+
+namespace hwlab::emulator {
+
+CommEngine::CommEngine(GpuPorts& ports, IssueModel& issue, PhaseRegistry& registry)
+    : ports_(ports), issue_(issue), registry_(registry) {}
+
+sc_time CommEngine::send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue) {
+  const auto grant = issue_.send(role, t.bytes, ready, from_queue);
+  t.not_before = grant.done;
+  t.over_ib = over_ib;
+  const sc_time arrived = over_ib ? ports_.send_ib(t, grant.start) : ports_.send_nvlink(t, grant.start);
+  if (from_queue) issue_.completed(arrived);
+  return grant.start;
+}
+
+sc_time CommEngine::dispatch(int phase, const sc_time& start) {
+  PhaseRuntime& rt = registry_.get(phase);
+  const PhasePlan& p = rt.plan;
+  const int me = ports_.gpu_id();
+  const auto D = static_cast<uint64_t>(p.dispatch_bytes_per_token);
+  const auto& nvl = p.nvlink_out[static_cast<size_t>(me)];
+  const auto& direct = p.direct_out[static_cast<size_t>(me)];
+  const auto& nodes = p.node_out[static_cast<size_t>(me)];
+  int max_windows = 0;
+  for (int i : nvl) max_windows = std::max(max_windows, p.windows(p.nvlink_streams[static_cast<size_t>(i)].tokens));
+  for (int i : direct) max_windows = std::max(max_windows, p.windows(p.direct_streams[static_cast<size_t>(i)].tokens));
+  for (int i : nodes) max_windows = std::max(max_windows, p.windows(p.node_streams[static_cast<size_t>(i)].tokens()));
+
+  sc_time local = start;
+  for (int w = 0; w < max_windows; ++w) {
+    auto peer = [&](const PeerStream& s, int index, bool over_ib) {
+      if (w >= p.windows(s.tokens)) return;
+      Transfer t;
+      t.kind = TransferKind::dispatch_peer;
+      t.phase = phase;
+      t.src = me;
+      t.dst = s.dst;
+      t.stream = index;
+      t.window = w;
+      t.tokens = p.window_size(s.tokens, w);
+      t.bytes = static_cast<uint64_t>(t.tokens) * D;
+      local = std::max(local, send(t, over_ib ? CommRole::ib_send : CommRole::nvlink_send, over_ib, local, true));
+    };
+    for (int i : nvl) peer(p.nvlink_streams[static_cast<size_t>(i)], i, false);
+    for (int i : direct) peer(p.direct_streams[static_cast<size_t>(i)], i, true);
+    for (int i : nodes) {
+      const NodeStream& s = p.node_streams[static_cast<size_t>(i)];
+      if (w >= p.windows(s.tokens())) continue;
+      Transfer t;
+      t.kind = TransferKind::dispatch_to_forwarder;
+      t.phase = phase;
+      t.src = me;
+      t.dst = s.forwarder;
+      t.stream = i;
+      t.window = w;
+      t.tokens = p.window_size(s.tokens(), w);
+      t.bytes = static_cast<uint64_t>(t.tokens) * D;
+      local = std::max(local, send(t, CommRole::ib_send, true, local, true));
+    }
+    ports_.advance(local);
+  }
+  return local;
+}
+
+void CommEngine::forward_window(const Transfer& arrived, const sc_time& done) {
+  PhaseRuntime& rt = registry_.get(arrived.phase);
+  const PhasePlan& p = rt.plan;
+  const NodeStream& s = p.node_streams[static_cast<size_t>(arrived.stream)];
+  const int me = ports_.gpu_id(), per_node = p.gpus_per_node;
+  int counts[16] = {};
+  const int first = arrived.window * p.window_tokens;
+  for (int t = first; t < first + arrived.tokens; ++t)
+    for (int j = 0; j < per_node; ++j)
+      if (s.masks[static_cast<size_t>(t)] & (1u << j)) ++counts[j];
+  const auto D = static_cast<uint64_t>(p.dispatch_bytes_per_token);
+  for (int j = 0; j < per_node; ++j) {
+    if (counts[j] == 0) continue;
+    const int dst = s.node * per_node + j;
+    if (dst == me) {
+      ports_.record(arrived.phase, false, counts[j],
+                    issue_.process(CommRole::receive, static_cast<uint64_t>(counts[j]) * D, done));
+      continue;
+    }
+    Transfer t;
+    t.kind = TransferKind::dispatch_forwarded;
+    t.phase = arrived.phase;
+    t.src = me;
+    t.dst = dst;
+    t.stream = arrived.stream;
+    t.window = arrived.window;
+    t.tokens = counts[j];
+    t.bytes = static_cast<uint64_t>(counts[j]) * D;
+    send(t, CommRole::forward, false, done, false);
+  }
+}
+
+sc_time CommEngine::combine(int phase, const sc_time& start) {
+  PhaseRuntime& rt = registry_.get(phase);
+  const PhasePlan& p = rt.plan;
+  const int me = ports_.gpu_id();
+  const auto C = static_cast<uint64_t>(p.combine_bytes_per_token);
+  const auto& nvl = p.nvlink_in[static_cast<size_t>(me)];
+  const auto& direct = p.direct_in[static_cast<size_t>(me)];
+  const auto& contributions = p.contributions[static_cast<size_t>(me)];
+  int max_windows = 0;
+  for (int i : nvl) max_windows = std::max(max_windows, p.windows(p.nvlink_streams[static_cast<size_t>(i)].tokens));
+  for (int i : direct) max_windows = std::max(max_windows, p.windows(p.direct_streams[static_cast<size_t>(i)].tokens));
+  for (const auto& c : contributions) max_windows = std::max(max_windows, c.window + 1);
+
+  sc_time local = start;
+  size_t next_contribution = 0;  // contributions are listed by stream, then window
+  std::vector<const Contribution*> by_window;
+  for (const auto& c : contributions) by_window.push_back(&c);
+  std::stable_sort(by_window.begin(), by_window.end(),
+                   [](const Contribution* a, const Contribution* b) { return a->window < b->window; });
+  for (int w = 0; w < max_windows; ++w) {
+    auto peer = [&](const PeerStream& s, int index, bool over_ib) {
+      if (w >= p.windows(s.tokens)) return;
+      Transfer t;
+      t.kind = TransferKind::combine_peer;
+      t.phase = phase;
+      t.src = me;
+      t.dst = s.src;
+      t.stream = index;
+      t.window = w;
+      t.tokens = p.window_size(s.tokens, w);
+      t.bytes = static_cast<uint64_t>(t.tokens) * C;
+      local = std::max(local, send(t, over_ib ? CommRole::ib_send : CommRole::nvlink_send, over_ib, local, true));
+    };
+    for (int i : nvl) peer(p.nvlink_streams[static_cast<size_t>(i)], i, false);
+    for (int i : direct) peer(p.direct_streams[static_cast<size_t>(i)], i, true);
+    for (; next_contribution < by_window.size() && by_window[next_contribution]->window == w; ++next_contribution) {
+      contribute(phase, *by_window[next_contribution], local);
+    }
+    ports_.advance(local);
+  }
+  return local;
+}
+
+void CommEngine::contribute(int phase, const Contribution& c, const sc_time& ready) {
+  PhaseRuntime& rt = registry_.get(phase);
+  const PhasePlan& p = rt.plan;
+  const NodeStream& s = p.node_streams[static_cast<size_t>(c.stream)];
+  const int me = ports_.gpu_id();
+  Transfer t;
+  t.kind = TransferKind::combine_to_forwarder;
+  t.phase = phase;
+  t.src = me;
+  t.dst = s.forwarder;
+  t.stream = c.stream;
+  t.window = c.window;
+  t.tokens = c.tokens;
+  t.bytes = static_cast<uint64_t>(c.tokens) * static_cast<uint64_t>(p.combine_bytes_per_token);
+  if (s.forwarder == me) {
+    on_arrival(t, ready);  // the forwarder's own sums join without a link
+    return;
+  }
+  send(t, CommRole::nvlink_send, false, ready, true);
+}
+
+void CommEngine::on_arrival(Transfer& t, const sc_time& done) {
+  switch (t.kind) {
+    case TransferKind::dispatch_peer:
+    case TransferKind::dispatch_forwarded:
+      ports_.record(t.phase, false, t.tokens, issue_.process(CommRole::receive, t.bytes, done));
+      return;
+    case TransferKind::dispatch_to_forwarder:
+      forward_window(t, done);
+      return;
+    case TransferKind::combine_peer:
+    case TransferKind::combine_reduced:
+      ports_.record(t.phase, true, t.tokens, issue_.process(CommRole::reduce, t.bytes, done));
+      return;
+    case TransferKind::combine_to_forwarder: break;
+  }
+  // A node's sums of one window meet at the forwarder; the last one to arrive reduces them and sends
+  // the window back to its source over IB.
+  PhaseRuntime& rt = registry_.get(t.phase);
+  const PhasePlan& p = rt.plan;
+  const size_t join_index = static_cast<size_t>(p.window_base[static_cast<size_t>(t.stream)] + t.window);
+  WindowJoin& join = rt.joins[join_index];
+  if (join.remaining < 0) join.remaining = static_cast<int>(p.window_contributors[join_index].size());
+  join.last = std::max(join.last, done);
+  join.bytes += t.bytes;
+  if (--join.remaining > 0) return;
+  const NodeStream& s = p.node_streams[static_cast<size_t>(t.stream)];
+  const sc_time reduced = issue_.process(CommRole::reduce, join.bytes, join.last);
+  Transfer back;
+  back.kind = TransferKind::combine_reduced;
+  back.phase = t.phase;
+  back.src = ports_.gpu_id();
+  back.dst = s.src;
+  back.stream = t.stream;
+  back.window = t.window;
+  back.tokens = p.window_size(s.tokens(), t.window);
+  back.bytes = static_cast<uint64_t>(back.tokens) * static_cast<uint64_t>(p.combine_bytes_per_token);
+  send(back, CommRole::ib_send, true, reduced, false);
+}
+
+}  // namespace hwlab::emulator

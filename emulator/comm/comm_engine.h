@@ -1,0 +1,54 @@
+// One GPU's side of dispatch and combine: walks the phase plan and turns it into timed transfers,
+// whatever does the work (SM channels or a co-processor: IssueModel). Sends interleave the
+// destinations window by window, as a channelised kernel does. Arrivals are handled within the
+// sender's call chain (loosely-timed): a forwarder forwards a window when its IB copy lands, and
+// the last sum of a combine window to reach its forwarder triggers the reduction and the IB send back.
+#pragma once
+
+#include <cstdint>
+
+#include "emulator/comm/issue_model.h"
+#include "emulator/comm/phase_registry.h"
+#include "emulator/core/transfer.h"
+
+namespace hwlab::emulator {
+
+// What the engine needs from the GPU module it belongs to.
+class GpuPorts {
+ public:
+  virtual ~GpuPorts() = default;
+  virtual int gpu_id() const = 0;
+  // Sends a transfer whose first byte leaves at `head`; returns when its last byte is at `t.dst`.
+  virtual sc_time send_nvlink(Transfer& t, const sc_time& head) = 0;
+  virtual sc_time send_ib(Transfer& t, const sc_time& head) = 0;
+  // `tokens` of phase `phase` (dispatch or combine) are in place at this GPU at `done`.
+  virtual void record(int phase, bool combine, int64_t tokens, const sc_time& done) = 0;
+  // The issuing thread's local time moved to `local` (temporal decoupling: may yield).
+  virtual void advance(const sc_time& local) = 0;
+};
+
+class CommEngine {
+ public:
+  CommEngine(GpuPorts& ports, IssueModel& issue, PhaseRegistry& registry);
+
+  // Issues this GPU's sends of the phase from `start`; returns the local time after the last issue.
+  sc_time dispatch(int phase, const sc_time& start);
+  sc_time combine(int phase, const sc_time& start);
+  // A transfer for this GPU whose last byte arrived at `done`.
+  void on_arrival(Transfer& t, const sc_time& done);
+
+  IssueModel& issue_model() { return issue_; }
+
+ private:
+  // Sends one window; returns the local time at which its first byte left.
+  // `from_queue`: part of this GPU's own send loop (see IssueModel::send).
+  sc_time send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue);
+  void forward_window(const Transfer& arrived, const sc_time& done);
+  void contribute(int phase, const Contribution& c, const sc_time& ready);
+
+  GpuPorts& ports_;
+  IssueModel& issue_;
+  PhaseRegistry& registry_;
+};
+
+}  // namespace hwlab::emulator

@@ -1,0 +1,52 @@
+// The phase plans of a run, built on first use and dropped once every GPU has finished with them
+// (a 58-layer decode step would not fit in memory otherwise), plus the state shared by the GPUs
+// during a phase: the joins at which forwarders reduce a window once all its sums have arrived.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "emulator/comm/comm_plan.h"
+#include "emulator/core/units.h"
+#include "workloads/expert_layout.h"
+#include "workloads/token_router.h"
+#include "workloads/workload_config.h"
+
+namespace hwlab::emulator {
+
+struct WindowJoin {
+  int remaining = -1;  // contributions still to come (-1: not started)
+  sc_time last = sc_core::SC_ZERO_TIME;
+  uint64_t bytes = 0;
+};
+
+struct PhaseRuntime {
+  int layer = 0, micro_batch = 0;
+  PhasePlan plan;
+  std::vector<WindowJoin> joins;  // parallel to plan.window_contributors
+  int gpus_finished = 0;
+};
+
+class PhaseRegistry {
+ public:
+  PhaseRegistry(const workloads::WorkloadConfig& workload, int layers, int chunk_bytes);
+
+  int phases() const { return layers_ * micro_batches_; }
+  int phase_index(int layer, int micro_batch) const { return layer * micro_batches_ + micro_batch; }
+  // The phase, built on first use.
+  PhaseRuntime& get(int phase);
+  // A GPU is done with the phase; the last one frees it.
+  void release(int phase);
+  // The expert placement of a layer (EPLB on the history loads of that layer), built on first use.
+  const workloads::ExpertLayout& layout(int layer);
+
+ private:
+  const workloads::WorkloadConfig& workload_;
+  int layers_, micro_batches_, chunk_bytes_;
+  workloads::TokenRouter router_;
+  std::vector<std::unique_ptr<workloads::ExpertLayout>> layouts_;
+  std::vector<std::unique_ptr<PhaseRuntime>> phases_;
+  std::vector<char> released_;
+};
+
+}  // namespace hwlab::emulator

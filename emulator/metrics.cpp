@@ -1,0 +1,155 @@
+#include "emulator/metrics.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "common/collective_table.h"
+
+namespace hwlab::emulator {
+
+namespace {
+
+struct Extent {
+  sc_time start = sc_core::SC_ZERO_TIME, end = sc_core::SC_ZERO_TIME;
+  bool seen = false;
+  void add(const TaskSpan& s) {
+    start = seen ? std::min(start, s.start) : s.start;
+    end = seen ? std::max(end, s.end) : s.end;
+    seen = true;
+  }
+  double us() const { return to_us(end - start); }
+};
+
+// Busy fraction of a set of servers over `total`: mean and max.
+void utilisation(nlohmann::json& out, const char* name, const std::vector<const BandwidthServer*>& servers,
+                 const sc_time& total) {
+  if (servers.empty() || total == sc_core::SC_ZERO_TIME) return;
+  double sum = 0, max = 0;
+  for (const auto* s : servers) {
+    const double u = s->stats().busy / total;
+    sum += u;
+    max = std::max(max, u);
+  }
+  out[name] = {{"mean", sum / static_cast<double>(servers.size())}, {"max", max}};
+}
+
+}  // namespace
+
+RunMetrics collect_metrics(const Cluster& c) {
+  const auto& w = c.workload();
+  // Phase extents across GPUs: the phase lasts from the first GPU's start to the last GPU's end.
+  std::map<std::tuple<int, int, int>, Extent> phases;  // (kind, layer, micro-batch)
+  sc_time step = sc_core::SC_ZERO_TIME;
+  for (const auto& g : c.gpus())
+    for (const auto& s : g->spans()) {
+      phases[{static_cast<int>(s.task.kind), s.task.layer, s.task.micro_batch}].add(s);
+      step = std::max(step, s.end);
+    }
+  double sum[4] = {}, count[4] = {};
+  for (const auto& [key, extent] : phases) {
+    sum[std::get<0>(key)] += extent.us();
+    count[std::get<0>(key)] += 1;
+  }
+  auto mean = [&](TaskKind k) {
+    const auto i = static_cast<size_t>(k);
+    return count[i] > 0 ? sum[i] / count[i] : 0.0;
+  };
+
+  RunMetrics r;
+  nlohmann::json& m = r.metrics;
+  const double step_us = to_us(step);
+  const double tokens = static_cast<double>(w.deployment.gpus()) * w.deployment.tokens_per_gpu *
+                        w.deployment.micro_batches;
+  m["step_us"] = step_us;
+  m["layers"] = c.layers();
+  m["layer_us"] = step_us / c.layers();
+  m["dispatch_us"] = mean(TaskKind::dispatch);
+  m["combine_us"] = mean(TaskKind::combine);
+  m["attention_us"] = mean(TaskKind::attention);
+  m["gemm_us"] = mean(TaskKind::experts);
+  // Through all MoE layers of the model at this layer time (dense layers are not modelled).
+  m["tokens_per_s"] = step_us > 0 ? tokens / (step_us / c.layers() * w.model.moe_layers() * 1e-6) : 0.0;
+  m["comm_sms"] = c.comm_sms();
+  int wrong = 0;
+  for (const auto& g : c.gpus()) wrong += g->wrong_deliveries();
+  m["wrong_deliveries"] = wrong;
+  m["gpus"] = w.deployment.gpus();
+
+  // Bytes each GPU put on links, per phase and link class (means over GPUs, per micro-batch).
+  const double phases_run = c.comm_only() ? 1.0 : static_cast<double>(c.layers()) * w.deployment.micro_batches;
+  double bytes[2][2] = {};
+  for (const auto& g : c.gpus())
+    for (int comb = 0; comb < 2; ++comb)
+      for (int ib = 0; ib < 2; ++ib) bytes[comb][ib] += static_cast<double>(g->bytes_sent(comb == 1, ib == 1));
+  const double n = w.deployment.gpus();
+  for (int comb = 0; comb < 2; ++comb) {
+    const char* phase = comb ? "combine" : "dispatch";
+    const double us = comb ? m["combine_us"].get<double>() : m["dispatch_us"].get<double>();
+    const double nvl = bytes[comb][0] / n / phases_run, ib = bytes[comb][1] / n / phases_run;
+    m[fmt::format("{}_nvlink_bytes_per_gpu", phase)] = nvl;
+    m[fmt::format("{}_ib_bytes_per_gpu", phase)] = ib;
+    m[fmt::format("{}_nvlink_GBps", phase)] = us > 0 ? nvl / (us * 1e3) : 0.0;
+    m[fmt::format("{}_ib_GBps", phase)] = us > 0 ? ib / (us * 1e3) : 0.0;
+    if (us > 0) {
+      const auto per_gpu = static_cast<uint64_t>(nvl + ib);
+      r.collectives.push_back(make_collective_row(phase, per_gpu, per_gpu / (comb ? 2 : 1),
+                                                  comb ? "bfloat16" : "fp8_e4m3", us, w.deployment.gpus(),
+                                                  static_cast<uint64_t>(wrong)));
+    }
+  }
+
+  std::vector<const BandwidthServer*> nvl_tx, nvl_rx, nic_tx, nic_rx, comm;
+  for (const auto& sw : c.switches())
+    for (int j = 0; j < w.deployment.gpus_per_node; ++j) {
+      nvl_tx.push_back(&sw->tx(j));
+      nvl_rx.push_back(&sw->rx(j));
+    }
+  for (const auto& nic : c.nics()) {
+    nic_tx.push_back(&nic->tx());
+    nic_rx.push_back(&nic->rx());
+  }
+  for (const auto& g : c.gpus())
+    for (const auto* s : g->issue_model().servers()) comm.push_back(s);
+  nlohmann::json util = nlohmann::json::object();
+  utilisation(util, "nvlink_tx", nvl_tx, step);
+  utilisation(util, "nvlink_rx", nvl_rx, step);
+  if (w.deployment.nodes > 1) {
+    utilisation(util, "nic_tx", nic_tx, step);
+    utilisation(util, "nic_rx", nic_rx, step);
+  }
+  utilisation(util, "comm_engine", comm, step);
+  m["link_util"] = util;
+  if (c.coprocessor()) {
+    double stalls = 0;
+    for (const auto& g : c.gpus())
+      stalls += static_cast<double>(static_cast<const CoprocessorIssueModel&>(g->issue_model()).queue_full_stalls());
+    m["coproc_queue_full_stalls"] = stalls;
+  }
+  return r;
+}
+
+std::string trace_json(const Cluster& c) {
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& g : c.gpus()) {
+    events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", g->gpu_id()},
+                      {"args", {{"name", fmt::format("gpu{}", g->gpu_id())}}}});
+    for (int s = 0; s < 2; ++s)
+      events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", g->gpu_id()}, {"tid", s},
+                        {"args", {{"name", s == 0 ? "stream A (compute)" : "stream B (MoE / comm)"}}}});
+    for (const auto& span : g->spans())
+      events.push_back({{"ph", "X"},
+                        {"name", fmt::format("{} L{} mb{}", task_name(span.task.kind), span.task.layer,
+                                             span.task.micro_batch)},
+                        {"cat", task_name(span.task.kind)},
+                        {"pid", g->gpu_id()},
+                        {"tid", span.stream},
+                        {"ts", to_us(span.start)},
+                        {"dur", to_us(span.end - span.start)}});
+  }
+  return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ns"}}.dump() + "\n";
+}
+
+}  // namespace hwlab::emulator
