@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <string>
 
 #include "common/error.h"
@@ -30,8 +31,8 @@ BlockFmaModel hopper_fp8(std::string name) {
   m.source = std::string(kKM) +
              " H100/H200 FP8->FP32 model; DeepSeek-V3 (arXiv 2412.19437) §3.3 and arXiv 2505.09343"
              " §3.1: 32 products aligned to the largest exponent, 13 fraction bits, truncation."
-             " To be confirmed on H100/H200 (wgmma), C placement in particular: K&M's H100 FP8"
-             " data were taken with C = 0";
+             " Confirmed bit for bit on H100 and H200 through wgmma (QGMMA), C != 0 included: C is"
+             " aligned with the products (papers/measurements/2026-11-23-fp8-probes.md)";
   return m;
 }
 
@@ -57,12 +58,15 @@ const char* const kFixedNames[] = {"h100-fp8", "h100-fp8-mma-sync", "h100-fp16",
 BlockFmaModel fixed(std::string_view name) {
   if (name == "h100-fp8") return hopper_fp8("h100-fp8");
   if (name == "h100-fp8-mma-sync") {
-    // To be checked: the parameters are h100-fp8's. K&M's published H100 FP8 harness issues
-    // mma.sync.aligned.m16n8k32 (model_validation/CUDA/mma_fp8_output_fp32.cu); DeepGEMM uses
-    // wgmma. Whether both paths share the block is what the real-GPU probes must establish.
-    BlockFmaModel m = hopper_fp8("h100-fp8-mma-sync");
-    m.source = "same as h100-fp8, to be checked on H100/H200 for mma.sync.m16n8k32 vs wgmma; " +
-               m.source;
+    // Measured (2026-11-23, H100 and H200, CUDA 13.0, sm_90a): mma.sync.m16n8k32 FP8 does not reach
+    // the FP8 tensor-core path; ptxas emits F2FP (FP8 -> FP16) + two HMMA.16816.F32 + FADD. The
+    // block is therefore the FP16 MMA's (16 products, F = 25, RZ, 23 result bits, FP8 data read as
+    // FP16); which products share a block (the "pairs" order) and the FP32 add of each k32 result
+    // to the accumulator belong to the path and are applied by `hwlab fp8 gemm-check`.
+    BlockFmaModel m = fixed("h100-fp16");
+    m.name = "h100-fp8-mma-sync";
+    m.source = "measured on H100/H200 (papers/measurements/2026-11-23-fp8-probes.md): FP8 mma.sync on sm_90"
+               " = FP16 HMMA blocks (pairs order) + FP32 add per k32; block = " + m.source;
     return m;
   }
   if (name == "h100-fp16") {
@@ -76,7 +80,8 @@ BlockFmaModel fixed(std::string_view name) {
     m.result_fraction_bits = 23;
     m.result_rounding = BlockFmaModel::ResultRounding::toward_zero;   // K&M: RZ for FP32 output
     m.operand_format = Format::fp16;  // FP8 data reach an FP16 MMA converted to FP16
-    m.source = std::string(kKM) + " H100 FP16->FP32 model (fma 16, neab 2, RZ); to be confirmed";
+    m.source = std::string(kKM) + " H100 FP16->FP32 model (fma 16, neab 2, RZ); confirmed on H100 and H200"
+               " through mma.sync.m16n8k16 with FP8-valued data, C != 0 included (2026-11-23 probes)";
     return m;
   }
   if (name == "ada-fp8") {
@@ -139,7 +144,92 @@ std::vector<std::string> preset_names() {
   return names;
 }
 
+namespace {
+
+// "key=value" modifiers after a preset name: hypotheses for the GPU probes, e.g.
+// "h100-fp8,c=after" or "h100-fp8,block=16,F=14".
+constexpr const char* kModifierHelp =
+    "block=<products per block>, F=<alignment fraction bits>, align=trunc|floor|rne, c=aligned|after, "
+    "pexp=sum|norm, result=<result fraction bits>, round=rz|rne, chain=round|exact, "
+    "operand=e4m3|e5m2|fp16|bf16|fp32";
+
+int modifier_int(std::string_view full, std::string_view key, std::string_view value) {
+  const bool numeric = !value.empty() && value.size() <= 4 &&
+                       std::all_of(value.begin(), value.end(),
+                                   [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+  if (!numeric) {
+    throw UserError("model '" + std::string(full) + "': " + std::string(key) +
+                    " needs a non-negative integer, found '" + std::string(value) + "'");
+  }
+  return std::stoi(std::string(value));
+}
+
+void apply_modifier(BlockFmaModel& m, std::string_view full, std::string_view mod) {
+  const size_t eq = mod.find('=');
+  const std::string_view key = mod.substr(0, eq);
+  const std::string_view value = eq == std::string_view::npos ? std::string_view{} : mod.substr(eq + 1);
+  auto choose = [&](std::initializer_list<std::string_view> options) -> size_t {
+    size_t i = 0;
+    for (std::string_view o : options) {
+      if (value == o) return i;
+      ++i;
+    }
+    std::string list;
+    for (std::string_view o : options) list += (list.empty() ? "" : "|") + std::string(o);
+    throw UserError("model '" + std::string(full) + "': " + std::string(key) + " must be " + list +
+                    ", found '" + std::string(value) + "'");
+  };
+  using M = BlockFmaModel;
+  if (key == "block") {
+    m.products_per_block = modifier_int(full, key, value);
+  } else if (key == "F") {
+    m.alignment_fraction_bits = modifier_int(full, key, value);
+  } else if (key == "align") {
+    const M::AlignRounding r[] = {M::AlignRounding::truncate_toward_zero,
+                                  M::AlignRounding::truncate_toward_neg_inf,
+                                  M::AlignRounding::nearest_even};
+    m.align_rounding = r[choose({"trunc", "floor", "rne"})];
+  } else if (key == "c") {
+    m.c_placement = choose({"aligned", "after"}) == 0 ? M::CPlacement::aligned_with_products
+                                                      : M::CPlacement::added_after;
+  } else if (key == "pexp") {
+    m.product_exponent = choose({"sum", "norm"}) == 0 ? M::ProductExponent::operand_exponent_sum
+                                                      : M::ProductExponent::normalized;
+  } else if (key == "result") {
+    m.result_fraction_bits = modifier_int(full, key, value);
+  } else if (key == "round") {
+    m.result_rounding = choose({"rz", "rne"}) == 0 ? M::ResultRounding::toward_zero
+                                                   : M::ResultRounding::nearest_even;
+  } else if (key == "operand") {
+    const Format f[] = {Format::e4m3, Format::e5m2, Format::fp16, Format::bf16, Format::fp32};
+    m.operand_format = f[choose({"e4m3", "e5m2", "fp16", "bf16", "fp32"})];
+  } else if (key == "chain") {
+    m.normalize_each_block = choose({"round", "exact"}) == 0;
+  } else {
+    throw UserError("model '" + std::string(full) + "': unknown modifier '" + std::string(mod) +
+                    "'; modifiers: " + kModifierHelp);
+  }
+}
+
+}  // namespace
+
 BlockFmaModel preset(std::string_view name) {
+  const size_t comma = name.find(',');
+  if (comma != std::string_view::npos) {
+    BlockFmaModel m = preset(name.substr(0, comma));
+    std::string_view rest = name.substr(comma + 1);
+    while (true) {
+      const size_t next = rest.find(',');
+      apply_modifier(m, name, rest.substr(0, next));
+      if (next == std::string_view::npos) break;
+      rest = rest.substr(next + 1);
+    }
+    const std::string problem = check_model(m);
+    if (!problem.empty()) throw UserError("model '" + std::string(name) + "': " + problem);
+    m.name = std::string(name);
+    m.source = "hypothesis: " + std::string(name) + " (" + m.source + ")";
+    return m;
+  }
   for (const char* n : kFixedNames) {
     if (name == n) return fixed(name);
   }

@@ -9,6 +9,8 @@
 //                  --b FILE --out FILE
 //       A: M x K codes, B: N x K codes, one byte each, row-major; scales 1. Output: M x N
 //       little-endian FP32, row-major.
+//   hwlab fp8 gemm-check DUMP...   GPU probe dumps vs the models (cmd_fp8_check.cpp)
+//   hwlab fp8 study                accumulation error vs K (cmd_fp8_study.cpp)
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -233,6 +235,10 @@ void run_gemm(const GemmArgs& args) {
 
 }  // namespace
 
+// cmd_fp8_check.cpp and cmd_fp8_study.cpp.
+void add_fp8_check_command(CLI::App& fp8);
+void add_fp8_study_command(CLI::App& fp8);
+
 void add_fp8_command(CLI::App& app) {
   auto* fp8 = app.add_subcommand("fp8", "Bit-exact FP8 tensor-core models: block dot products and GEMMs");
   fp8->require_subcommand(1);
@@ -263,6 +269,9 @@ void add_fp8_command(CLI::App& app) {
   gemm->add_option("--b", gemm_args->b, "B: N x K FP8 codes, row-major")->required();
   gemm->add_option("--out", gemm_args->out, "output: M x N little-endian FP32, row-major")->required();
   gemm->callback([gemm_args] { run_gemm(*gemm_args); });
+
+  add_fp8_check_command(*fp8);
+  add_fp8_study_command(*fp8);
 }
 
 }  // namespace hwlab::cli
