@@ -12,7 +12,7 @@ int checked_layers(const workloads::WorkloadConfig& w, const EmulationOptions& o
   const int all = w.model.moe_layers();
   if (o.layers < 0 || o.layers > all)
     throw UserError(fmt::format("--layers {}: expected between 1 and {} (0 = all)", o.layers, all));
-  return o.comm_only ? 1 : (o.layers == 0 ? all : o.layers);
+  return (o.comm_only || o.collective_plan) ? 1 : (o.layers == 0 ? all : o.layers);
 }
 
 }  // namespace
@@ -22,9 +22,11 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
                  const EmulationOptions& options)
     : sc_module(name), platform_(platform), workload_(workload), layers_(checked_layers(workload, options)),
       comm_only_(options.comm_only), coprocessor_(proposal && proposal->coprocessor.has_value()),
-      comm_sms_(coprocessor_ ? 0 : workload.deployment.comm_sms), compute_(platform, workload),
-      registry_(workload, layers_, platform.emulation.chunk_bytes),
+      comm_sms_(coprocessor_ ? 0 : workload.deployment.comm_sms),
+      faults_(platform, workload.deployment.gpus()), compute_(platform, workload),
+      registry_(workload, layers_, platform.emulation.chunk_bytes, options.collective_plan),
       streams_(make_schedule(workload.deployment.phase, layers_, workload.deployment.micro_batches, options.comm_only)) {
+  if (options.collective_plan) streams_.b.resize(1);  // the dispatch only
   const auto& d = workload.deployment;
   if (d.gpus_per_node != platform.node.gpus_per_node)
     throw UserError(fmt::format("workload.deployment.gpus_per_node is {}, but platform {} has {} GPUs per node",
@@ -50,14 +52,16 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
     switches_.push_back(std::make_unique<NvSwitch>(fmt::format("node{}_nvswitch", n).c_str(), n, per_node,
                                                    platform.node.nvlink_achievable_GBps,
                                                    platform.node.nvlink_latency_us));
-  fabric_ = std::make_unique<IbFabric>("ib_fabric", platform, gpus);
+  fabric_ = std::make_unique<IbFabric>("ib_fabric", platform, gpus, faults_);
   for (int g = 0; g < gpus; ++g) {
     const std::string gname = fmt::format("gpu{}", g);
     std::unique_ptr<IssueModel> issue;
     if (coprocessor_) issue = std::make_unique<CoprocessorIssueModel>(gname, *proposal->coprocessor);
     else issue = std::make_unique<SmIssueModel>(gname, platform.comm_sm, d.comm_sms);
-    gpus_.push_back(std::make_unique<Gpu>(gname.c_str(), g, settings, streams_, std::move(issue), registry_, compute_,
-                                          workload));
+    GpuSettings mine = settings;
+    mine.compute_slowdown = faults_.slowdown(g);
+    gpus_.push_back(std::make_unique<Gpu>(gname.c_str(), g, mine, streams_, std::move(issue), registry_, compute_,
+                                          workload, faults_, platform.fabric.planes));
     nics_.push_back(std::make_unique<Nic>(fmt::format("gpu{}_nic", g).c_str(),
                                           platform.nic.achievable_GBps * platform.nic.count_per_gpu,
                                           platform.nic.latency_us));
@@ -74,6 +78,18 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
     nic.to_fabric.bind(fabric_->in);
     fabric_->out.bind(nic.from_fabric);
     nic.to_gpu.bind(gpu.rx);
+  }
+  // Failed parts refuse traffic (a transfer that still reaches one is a modelling bug); degraded ones
+  // run slower.
+  for (int g = 0; g < gpus; ++g) {
+    if (!faults_.nic_ok(g)) {
+      nics_[static_cast<size_t>(g)]->tx().degrade(0);
+      nics_[static_cast<size_t>(g)]->rx().degrade(0);
+    }
+    if (faults_.nvlink_factor(g) < 1.0) {
+      switches_[static_cast<size_t>(g / per_node)]->tx(g % per_node).degrade(faults_.nvlink_factor(g));
+      switches_[static_cast<size_t>(g / per_node)]->rx(g % per_node).degrade(faults_.nvlink_factor(g));
+    }
   }
   tlm_utils::tlm_quantumkeeper::set_global_quantum(microseconds(platform.emulation.quantum_us));
 }

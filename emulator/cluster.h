@@ -26,6 +26,8 @@ namespace hwlab::emulator {
 struct EmulationOptions {
   int layers = 0;          // MoE layers to run (0: all of the model's)
   bool comm_only = false;  // one dispatch + combine, no compute (communication benchmarks)
+  // A collective benchmark: this plan instead of the workload's routing, run as one dispatch.
+  PlanOverride collective_plan;
 };
 
 class Cluster : public sc_core::sc_module {
@@ -56,6 +58,7 @@ class Cluster : public sc_core::sc_module {
   bool comm_only_;
   bool coprocessor_;
   int comm_sms_;
+  FaultState faults_;
   ComputeModel compute_;
   PhaseRegistry registry_;
   StreamPlan streams_;

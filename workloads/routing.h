@@ -9,6 +9,13 @@
 // limit the chosen experts are a sample without replacement in proportion to popularity. Every token
 // draws from its own counter-based stream, so a Routing is a pure function of (params, stream,
 // num_tokens), bit for bit, whatever the thread count.
+//
+// Generator v2 (the exact definition; see route_token() in routing.cpp): the noise is -ln E_e with
+// E_e ~ Exp(1) drawn by Rng::exponential() (a ziggurat), one per expert in expert order from the
+// token's stream, and the ranking needs no logarithm: experts rank by key_e = E_e * p_max / p_e
+// (smaller is better, the same order as the score; p_max / p_e capped at e^600), groups by the
+// product of their best keys, and the gate affinity sigmoid(score_e) is 1 / (1 + key_e / p_max).
+// Ties (exactly equal doubles) go to the lower expert or group index.
 #pragma once
 
 #include <cstdint>
@@ -52,5 +59,12 @@ Routing generate_routing(const RoutingParams& params, int num_tokens, uint64_t s
 // The normalised expected weight of each expert (num_experts entries summing to 1): the
 // popularity the scores are drawn from. Validates params first.
 std::vector<double> expert_popularity(const RoutingParams& params);
+
+namespace detail {
+// For tests: the positions of the k smallest of `values` (no NaN, 0 <= k <= size), smallest first,
+// ties to the lower position: the selection generate_routing() ranks experts and groups with, by
+// the same code (rank counting up to 32 values, a bounded insertion above).
+std::vector<int32_t> smallest_positions(const std::vector<double>& values, int k);
+}  // namespace detail
 
 }  // namespace hwlab::workloads

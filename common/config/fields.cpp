@@ -123,6 +123,21 @@ void Reader::required(const char* key, std::string& out, const char* doc) {
   if (const ConfigNode* n = take(key, doc)) out = parse_string(*n, child_path(key));
 }
 
+void Reader::required(const char* key, std::vector<int>& out, const char* doc, Bounds b) {
+  const ConfigNode* n = take(key, doc);
+  if (!n) return;
+  const std::string path = child_path(key);
+  if (n->kind != ConfigNode::Kind::sequence)
+    throw UserError(n->location, path + ": expected a sequence of integers like [1, 2], found " + describe(*n));
+  out.clear();
+  for (size_t i = 0; i < n->items.size(); ++i) {
+    const int64_t v = parse_integer(n->items[i], path + "[" + std::to_string(i) + "]", b);
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+      expected(n->items[i], path, "an integer of at most 32 bits");
+    out.push_back(static_cast<int>(v));
+  }
+}
+
 void Reader::optional(const char* key, bool& out, bool default_value, const char* doc) {
   out = default_value;
   if (present(key)) required(key, out, doc);

@@ -75,6 +75,8 @@ class Reader {
   void required(const char* key, double& out, const char* doc, Bounds b = {});
   void required(const char* key, bool& out, const char* doc);
   void required(const char* key, std::string& out, const char* doc);
+  // A sequence of integers, each within `b` (e.g. GPU indices).
+  void required(const char* key, std::vector<int>& out, const char* doc, Bounds b = {});
 
   template <class T>
   void optional(const char* key, T& out, const T& default_value, const char* doc, Bounds b = {}) {

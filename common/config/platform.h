@@ -2,7 +2,9 @@
 // Units are in the key names. A proposal may override any of these keys (see proposal.h).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config/fields.h"
 
@@ -156,6 +158,30 @@ struct EmulationSpec {
   }
 };
 
+// Faults to inject (all optional): the run finishes on the rerouted or degraded hardware, or stops
+// with a report naming what cannot proceed.
+struct FaultSpec {
+  std::vector<int> nic_down;      // GPUs whose NIC is down: their IB traffic relays through a node peer
+  std::vector<int> nvlink_degraded;  // GPUs with NVLink links down: their port runs at a fraction
+  double nvlink_degraded_factor = 1.0;
+  std::vector<int> stragglers;    // GPUs whose compute is slower
+  double straggler_slowdown = 1.0;
+
+  template <class V>
+  void fields(V& v) {
+    v.optional("nic_down", nic_down, std::vector<int>{}, "GPUs whose NIC is down (IB traffic relays via a node peer)",
+               at_least(0));
+    v.optional("nvlink_degraded", nvlink_degraded, std::vector<int>{},
+               "GPUs with NVLink links down (their port runs at nvlink_degraded_factor)", at_least(0));
+    v.optional("nvlink_degraded_factor", nvlink_degraded_factor, 1.0,
+               "fraction of NVLink bandwidth a degraded port keeps (e.g. 0.875 with 1 of 8 links down)",
+               Bounds{0.0, 1.0, true});
+    v.optional("stragglers", stragglers, std::vector<int>{}, "GPUs whose compute runs slower", at_least(0));
+    v.optional("straggler_slowdown", straggler_slowdown, 1.0, "compute time factor of a straggler", at_least(1));
+  }
+  bool any() const { return !nic_down.empty() || !nvlink_degraded.empty() || !stragglers.empty(); }
+};
+
 struct PlatformConfig {
   std::string name;
   std::string description;
@@ -166,6 +192,7 @@ struct PlatformConfig {
   ComputeSpec compute;
   CommSmSpec comm_sm;
   EmulationSpec emulation;
+  std::optional<FaultSpec> faults;
 
   template <class V>
   void fields(V& v) {
@@ -179,6 +206,7 @@ struct PlatformConfig {
     v.section("compute", compute, "compute kernel efficiencies (calibration)");
     v.section("comm_sm", comm_sm, "SM-driven communication rates per SM (calibration)");
     v.section("emulation", emulation, "how the emulator models this platform");
+    v.optional_section("faults", faults, "faults to inject (absent: none)");
   }
   void check(const Checker& c) const;
 

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -87,6 +88,11 @@ class YamlPrinter {
   static std::string scalar(bool v) { return v ? "true" : "false"; }
   static std::string scalar(double v);
   static std::string scalar(const std::string& v);  // quoted when YAML would read it as anything else
+  static std::string scalar(const std::vector<int>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+    return s + "]";
+  }
   template <class E>
   static std::string names(const Choices<E>& c) {
     std::string s;

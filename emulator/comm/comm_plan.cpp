@@ -1,6 +1,7 @@
 #include "emulator/comm/comm_plan.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "common/error.h"
 
@@ -112,6 +113,45 @@ PhasePlan build_phase_plan(const workloads::WorkloadConfig& w, const workloads::
       p.window_contributors.push_back(std::move(contributors));
     }
   }
+  return p;
+}
+
+PhasePlan build_collective_plan(const std::vector<uint64_t>& send_counts, int gpus, int per_node, int element_bytes,
+                                int chunk_bytes) {
+  PhasePlan p;
+  p.gpus = gpus;
+  p.gpus_per_node = per_node;
+  p.dispatch_bytes_per_token = element_bytes;
+  p.combine_bytes_per_token = element_bytes;
+  p.window_tokens = std::max(1, chunk_bytes / element_bytes);
+  const auto G = static_cast<size_t>(gpus);
+  p.nvlink_out.assign(G, {});
+  p.direct_out.assign(G, {});
+  p.node_out.assign(G, {});
+  p.nvlink_in.assign(G, {});
+  p.direct_in.assign(G, {});
+  p.contributions.assign(G, {});
+  p.local_tokens.assign(G, 0);
+  p.dispatch_expected.assign(G, 0);
+  p.combine_expected.assign(G, 0);
+  p.slot_tokens.assign(G, {});
+  p.shared_tokens.assign(G, 0);
+  for (int s = 0; s < gpus; ++s)
+    for (int d = 0; d < gpus; ++d) {
+      const uint64_t count = send_counts[static_cast<size_t>(s) * G + static_cast<size_t>(d)];
+      if (count > static_cast<uint64_t>(INT32_MAX)) throw UserError("collective: more than 2^31 elements to one peer");
+      if (s == d) {
+        p.local_tokens[static_cast<size_t>(s)] += static_cast<int64_t>(count);
+        continue;
+      }
+      if (count == 0) continue;
+      const bool same_node = s / per_node == d / per_node;
+      auto& streams = same_node ? p.nvlink_streams : p.direct_streams;
+      (same_node ? p.nvlink_out : p.direct_out)[static_cast<size_t>(s)].push_back(static_cast<int>(streams.size()));
+      (same_node ? p.nvlink_in : p.direct_in)[static_cast<size_t>(d)].push_back(static_cast<int>(streams.size()));
+      streams.push_back({s, d, static_cast<int>(count)});
+      p.dispatch_expected[static_cast<size_t>(d)] += static_cast<int64_t>(count);
+    }
   return p;
 }
 

@@ -70,6 +70,11 @@ struct PhasePlan {
   std::vector<int> window_base;
 };
 
+// An all-to-all of `send_counts[src * gpus + dst]` elements of `element_bytes` each (nccl-tests'
+// alltoall/alltoallv): peers in a node over NVLink, others directly over IB. Runs as a dispatch.
+PhasePlan build_collective_plan(const std::vector<uint64_t>& send_counts, int gpus, int gpus_per_node,
+                                int element_bytes, int chunk_bytes);
+
 // The plan of one micro-batch: `tokens_by_gpu[g]` are the tokens GPU g dispatches.
 PhasePlan build_phase_plan(const workloads::WorkloadConfig& workload, const workloads::ExpertLayout& layout,
                            const std::vector<workloads::Routing>& tokens_by_gpu, int chunk_bytes);

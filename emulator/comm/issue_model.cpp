@@ -38,16 +38,17 @@ CoprocessorIssueModel::CoprocessorIssueModel(const std::string& gpu_name, const 
 
 BandwidthServer::Grant CoprocessorIssueModel::on_free_engine(uint64_t bytes, const sc_time& ready) {
   // Engines book out of time order (arrival-triggered work is booked ahead), so "the engine that is
-  // free first" means the one whose calendar has room earliest after `ready`.
+  // free first" means the one whose calendar finishes this transfer earliest.
   BandwidthServer* best = &engines_.front();
-  sc_time best_start = sc_core::SC_ZERO_TIME;
+  sc_time best_done = sc_core::SC_ZERO_TIME;
+  const sc_time alone = ready + serialization(bytes, engines_.front().GBps());
   for (auto& e : engines_) {
-    const sc_time start = e.earliest_start(ready, bytes);
-    if (&e == &engines_.front() || start < best_start) {
+    const sc_time done = e.earliest_done(ready, bytes);
+    if (&e == &engines_.front() || done < best_done) {
       best = &e;
-      best_start = start;
+      best_done = done;
     }
-    if (start == ready) break;
+    if (done == alone) break;  // an idle engine: nothing beats it
   }
   return best->serve(ready, bytes);
 }

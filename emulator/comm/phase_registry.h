@@ -3,6 +3,7 @@
 // during a phase: the joins at which forwarders reduce a window once all its sums have arrived.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -27,9 +28,12 @@ struct PhaseRuntime {
   int gpus_finished = 0;
 };
 
+// A plan that replaces the workload's routing (collective benchmarks); empty = use the routing.
+using PlanOverride = std::function<PhasePlan(int layer, int micro_batch)>;
+
 class PhaseRegistry {
  public:
-  PhaseRegistry(const workloads::WorkloadConfig& workload, int layers, int chunk_bytes);
+  PhaseRegistry(const workloads::WorkloadConfig& workload, int layers, int chunk_bytes, PlanOverride override_plan = {});
 
   int phases() const { return layers_ * micro_batches_; }
   int phase_index(int layer, int micro_batch) const { return layer * micro_batches_ + micro_batch; }
@@ -43,7 +47,8 @@ class PhaseRegistry {
  private:
   const workloads::WorkloadConfig& workload_;
   int layers_, micro_batches_, chunk_bytes_;
-  workloads::TokenRouter router_;
+  PlanOverride override_;
+  std::unique_ptr<workloads::TokenRouter> router_;  // unless overridden
   std::vector<std::unique_ptr<workloads::ExpertLayout>> layouts_;
   std::vector<std::unique_ptr<PhaseRuntime>> phases_;
   std::vector<char> released_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace hwlab::emulator {
 
@@ -17,54 +19,69 @@ BandwidthServer::Grant BandwidthServer::serve(const sc_time& arrival, uint64_t b
   while (!busy_.empty() && busy_.begin()->second <= now) busy_.erase(busy_.begin());
 
   const sc_time length = serialization(bytes, GBps_) + overhead;
-  const sc_time start =
-      find_gap(std::max(arrival, not_before > length ? not_before - length : sc_core::SC_ZERO_TIME), length);
-  const sc_time end = start + length;
-  // Book [start, end), merging with touching neighbours to keep the calendar short.
-  sc_time book_start = start, book_end = end;
-  auto next = busy_.lower_bound(start);
-  if (next != busy_.begin()) {
-    auto prev = std::prev(next);
-    if (prev->second == start) {
-      book_start = prev->first;
-      busy_.erase(prev);
-    }
-  }
-  next = busy_.find(end);
-  if (next != busy_.end()) {
-    book_end = next->second;
-    busy_.erase(next);
-  }
-  busy_[book_start] = book_end;
-
-  const sc_time waited = start - arrival;
+  // Cut-through: the bytes cannot all pass before the upstream hop delivered them.
+  const sc_time earliest = std::max(arrival, not_before > length ? not_before - length : sc_core::SC_ZERO_TIME);
+  const Fill f = fill(earliest, length, true);
+  const sc_time waited = f.first - arrival;
   stats_.bytes += bytes;
   ++stats_.transfers;
   stats_.busy += length;
   stats_.queued += waited;
   stats_.max_queued = std::max(stats_.max_queued, waited);
-  return {start, end};
+  return {f.first, f.end};
 }
 
-sc_time BandwidthServer::find_gap(sc_time t, const sc_time& length) const {
+BandwidthServer::Fill BandwidthServer::fill(sc_time t, sc_time length, bool do_book) {
+  // Free time from t on, collected piece by piece; pieces are booked after the walk so that merging
+  // intervals cannot invalidate the iterator.
+  std::vector<std::pair<sc_time, sc_time>> pieces;
   auto it = busy_.upper_bound(t);
   if (it != busy_.begin()) {
     auto prev = std::prev(it);
     if (prev->second > t) t = prev->second;
   }
-  // A calendar fragmented by out-of-order bookings can have long runs of gaps too small to use;
-  // after a bounded search the transfer goes after the last booking (a small loss of accuracy,
-  // never of conservation).
-  constexpr int kMaxProbes = 512;
-  for (int probes = 0; it != busy_.end() && it->first < t + length; ++it, ++probes) {
-    if (probes == kMaxProbes) return std::max(t, busy_.rbegin()->second);
+  // A calendar fragmented by many out-of-order bookings is walked only so far; the rest of the
+  // transfer goes after the last booking (a small loss of accuracy, never of conservation).
+  constexpr int kMaxPieces = 512;
+  while (length > sc_core::SC_ZERO_TIME) {
+    const bool open_end = it == busy_.end() || static_cast<int>(pieces.size()) == kMaxPieces;
+    if (open_end && it != busy_.end()) t = std::max(t, busy_.rbegin()->second);
+    const sc_time gap_end = open_end ? t + length : it->first;
+    if (gap_end > t) {
+      const sc_time take = std::min(length, gap_end - t);
+      pieces.emplace_back(t, t + take);
+      length -= take;
+      t += take;
+    }
+    if (open_end) break;
     t = std::max(t, it->second);
+    ++it;
   }
-  return t;
+  if (do_book)
+    for (const auto& [a, b] : pieces) book(a, b);
+  return {pieces.front().first, pieces.back().second};
 }
 
-sc_time BandwidthServer::earliest_start(const sc_time& arrival, uint64_t bytes) const {
-  return find_gap(arrival, serialization(bytes, GBps_));
+void BandwidthServer::book(const sc_time& from, const sc_time& to) {
+  sc_time a = from, b = to;
+  auto next = busy_.lower_bound(a);
+  if (next != busy_.begin()) {
+    auto prev = std::prev(next);
+    if (prev->second == a) {
+      a = prev->first;
+      busy_.erase(prev);
+    }
+  }
+  next = busy_.find(b);
+  if (next != busy_.end()) {
+    b = next->second;
+    busy_.erase(next);
+  }
+  busy_[a] = b;
+}
+
+sc_time BandwidthServer::earliest_done(const sc_time& arrival, uint64_t bytes) {
+  return fill(arrival, serialization(bytes, GBps_), false).end;
 }
 
 void BandwidthServer::degrade(double factor) { GBps_ *= factor; }

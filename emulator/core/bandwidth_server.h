@@ -1,11 +1,12 @@
-// A resource that moves bytes one transfer at a time at a fixed rate: one direction of a link, a
-// NIC port, a DMA engine, the SMs of one communication role. Loosely-timed reservation: each
-// transfer occupies the server for bytes / rate in the earliest free interval at or after its
-// arrival, so contention at a shared port or a receiver shows up as queueing delay without an event
-// per byte. Reservations arrive out of time order under temporal decoupling (a call chain may book
-// a receiver for the future before another books it for earlier), so the server keeps a calendar of
-// busy intervals and fills gaps instead of only appending; intervals that end before the current
-// simulated time are dropped, since no request can arrive in the past.
+// A resource that moves bytes at a fixed rate: one direction of a link, a NIC port, a DMA engine,
+// the SMs of one communication role. Loosely-timed reservation: a transfer needs bytes / rate of the
+// server's time from its arrival on, so contention at a shared port or a receiver shows up as
+// queueing delay without an event per byte. Reservations arrive out of time order under temporal
+// decoupling (a call chain may book a receiver for the future before another books it for earlier),
+// so the server keeps a calendar of busy intervals. A transfer takes the free time after its arrival
+// wherever it is, in pieces if need be (a chunk is many packets, and a port interleaves packets of
+// different transfers), so the server stays work-conserving whatever order bookings come in.
+// Intervals that end before the current simulated time are dropped: no request arrives in the past.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +41,8 @@ class BandwidthServer {
   Grant serve(const sc_time& arrival, uint64_t bytes, const sc_time& not_before = sc_core::SC_ZERO_TIME,
               const sc_time& overhead = sc_core::SC_ZERO_TIME);
 
-  // When a transfer of `bytes` arriving at `arrival` would start (without booking it).
-  sc_time earliest_start(const sc_time& arrival, uint64_t bytes) const;
+  // When a transfer of `bytes` arriving at `arrival` would finish (without booking it).
+  sc_time earliest_done(const sc_time& arrival, uint64_t bytes);
 
   // A failed or degraded server (fault injection): rate multiplied by `factor` (0 = down).
   void degrade(double factor);
@@ -56,8 +57,12 @@ class BandwidthServer {
  private:
   std::string name_;
   double GBps_ = 0;
-  // The earliest start >= t of a gap of `length`.
-  sc_time find_gap(sc_time t, const sc_time& length) const;
+  // Where `length` of service starting no earlier than t would go: first and end of the free time.
+  struct Fill {
+    sc_time first, end;
+  };
+  Fill fill(sc_time t, sc_time length, bool book);
+  void book(const sc_time& from, const sc_time& to);
 
   std::map<sc_time, sc_time> busy_;  // start -> end, disjoint, merged when adjacent
   ServerStats stats_;

@@ -28,6 +28,8 @@ struct Transfer : tlm::tlm_extension<Transfer> {
   int tokens = 0;
   uint64_t bytes = 0;
   bool over_ib = false;
+  int via = -1;           // an intermediate GPU of this hop (NIC relay), -1 for none
+  bool relay_ib = false;  // `via` sends it on over its own NIC (the sender's NIC is down)
   // Cut-through: the last byte cannot arrive before this (the previous hop's last byte + latency).
   sc_time not_before = sc_core::SC_ZERO_TIME;
 

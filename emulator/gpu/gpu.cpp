@@ -8,10 +8,10 @@ namespace hwlab::emulator {
 
 Gpu::Gpu(sc_core::sc_module_name name, int id, const GpuSettings& settings, const StreamPlan& plan,
          std::unique_ptr<IssueModel> issue, PhaseRegistry& registry, const ComputeModel& compute,
-         const workloads::WorkloadConfig& workload)
+         const workloads::WorkloadConfig& workload, const FaultState& faults, int planes)
     : sc_module(name), nvlink("nvlink"), nic("nic"), rx("rx"), id_(id), settings_(settings), plan_(plan),
-      issue_(std::move(issue)), registry_(registry), compute_(compute), workload_(workload),
-      engine_(*this, *issue_, registry) {
+      issue_(std::move(issue)), registry_(registry), compute_(compute), workload_(workload), faults_(faults),
+      planes_(planes), engine_(*this, *issue_, registry) {
   rx.register_b_transport(this, &Gpu::rx_transport);
   phase_status_.resize(static_cast<size_t>(registry.phases()) * 2);
   const size_t tasks = static_cast<size_t>(registry.phases()) * 4;
@@ -142,11 +142,31 @@ sc_time Gpu::send(tlm_utils::simple_initiator_socket<Gpu>& socket, Transfer& t, 
 }
 
 sc_time Gpu::send_nvlink(Transfer& t, const sc_time& head) { return send(nvlink, t, head); }
-sc_time Gpu::send_ib(Transfer& t, const sc_time& head) { return send(nic, t, head); }
+
+sc_time Gpu::send_ib(Transfer& t, const sc_time& head) {
+  if (faults_.nic_ok(id_)) return send(nic, t, head);
+  // NIC down: hand the bytes over NVLink to a node peer on this GPU's plane, which sends them on.
+  const int per_node = workload_.deployment.gpus_per_node;
+  Transfer relay = t;
+  relay.via = faults_.relay_for(id_, per_node, planes_, (id_ % per_node) % planes_);
+  relay.relay_ib = true;
+  return send(nvlink, relay, head);
+}
 
 void Gpu::rx_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   Transfer& t = transfer_of(payload);
   const sc_time done = sc_core::sc_time_stamp() + delay;
+  if (t.relay_ib) {
+    // A node peer's NIC is down: send its bytes on over this GPU's NIC.
+    Transfer onward = t;
+    onward.relay_ib = false;
+    onward.via = -1;
+    onward.not_before = done;
+    t.not_before = send(nic, onward, done);
+    delay = t.not_before - sc_core::sc_time_stamp();
+    payload.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
   if (t.dst != id_) {
     // Landed on this GPU's NIC because the destination's NIC is on another plane: relay it over
     // NVLink inside the node (no SMs: the NIC writes through the node's fabric).

@@ -17,6 +17,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "emulator/comm/comm_engine.h"
+#include "emulator/core/fault_state.h"
 #include "emulator/gpu/compute_model.h"
 #include "emulator/moe/schedule.h"
 
@@ -45,7 +46,7 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   SC_HAS_PROCESS(Gpu);
   Gpu(sc_core::sc_module_name name, int id, const GpuSettings& settings, const StreamPlan& plan,
       std::unique_ptr<IssueModel> issue, PhaseRegistry& registry, const ComputeModel& compute,
-      const workloads::WorkloadConfig& workload);
+      const workloads::WorkloadConfig& workload, const FaultState& faults, int planes);
 
   // GpuPorts
   int gpu_id() const override { return id_; }
@@ -92,6 +93,8 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   PhaseRegistry& registry_;
   const ComputeModel& compute_;
   const workloads::WorkloadConfig& workload_;
+  const FaultState& faults_;
+  int planes_;
   CommEngine engine_;
   tlm_utils::tlm_quantumkeeper quantum_;
 

@@ -9,8 +9,8 @@
 
 namespace hwlab::emulator {
 
-IbFabric::IbFabric(sc_core::sc_module_name name, const config::PlatformConfig& p, int gpus)
-    : sc_module(name), in("in"), out("out"), gpus_(gpus), gpus_per_node_(p.node.gpus_per_node),
+IbFabric::IbFabric(sc_core::sc_module_name name, const config::PlatformConfig& p, int gpus, const FaultState& faults)
+    : sc_module(name), in("in"), out("out"), faults_(faults), gpus_(gpus), gpus_per_node_(p.node.gpus_per_node),
       planes_(p.fabric.planes), tiers_(p.fabric.tiers), hosts_per_leaf_(p.fabric.switch_radix / 2),
       hop_latency_(microseconds(p.fabric.switch_latency_us)) {
   if (planes_ > gpus_per_node_ && gpus_ > gpus_per_node_)
@@ -34,11 +34,14 @@ IbFabric::IbFabric(sc_core::sc_module_name name, const config::PlatformConfig& p
 }
 
 int IbFabric::landing_gpu(int src, int dst) const {
-  if (plane_of(dst) == plane_of(src)) return dst;
+  if (plane_of(dst) == plane_of(src) && faults_.nic_ok(dst)) return dst;
   const int node_first = dst / gpus_per_node_ * gpus_per_node_;
   for (int g = node_first; g < node_first + gpus_per_node_ && g < gpus_; ++g)
-    if (plane_of(g) == plane_of(src)) return g;
-  return dst;
+    if (plane_of(g) == plane_of(src) && faults_.nic_ok(g)) return g;
+  if (faults_.nic_ok(dst)) return dst;
+  // The destination's NIC is down and no peer is on the sender's plane: assume the degraded route to
+  // any working NIC of the node exists (an approximation of rerouting across planes).
+  return faults_.relay_for(dst, gpus_per_node_, planes_, -1);
 }
 
 int IbFabric::leaf_of(int gpu) const {

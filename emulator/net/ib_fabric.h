@@ -17,6 +17,7 @@
 
 #include "common/config/platform.h"
 #include "emulator/core/bandwidth_server.h"
+#include "emulator/core/fault_state.h"
 
 namespace hwlab::emulator {
 
@@ -25,10 +26,11 @@ class IbFabric : public sc_core::sc_module {
   tlm_utils::multi_passthrough_target_socket<IbFabric> in;
   tlm_utils::multi_passthrough_initiator_socket<IbFabric> out;
 
-  IbFabric(sc_core::sc_module_name name, const config::PlatformConfig& platform, int gpus);
+  IbFabric(sc_core::sc_module_name name, const config::PlatformConfig& platform, int gpus, const FaultState& faults);
 
   int plane_of(int gpu) const { return (gpu % gpus_per_node_) % planes_; }
-  // The GPU whose NIC receives a transfer from `src` for `dst` (dst itself on its plane).
+  // The GPU whose NIC receives a transfer from `src` for `dst`: dst itself when its NIC is on src's
+  // plane and up, else a node peer on that plane (or any working one when a fault leaves no choice).
   int landing_gpu(int src, int dst) const;
   int leaf_of(int gpu) const;
   int switch_hops(int src_gpu, int landing_gpu) const;
@@ -42,6 +44,7 @@ class IbFabric : public sc_core::sc_module {
   void b_transport(int port, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   size_t leaf_index(int gpu) const { return static_cast<size_t>(plane_of(gpu) * leaves_per_plane_ + leaf_of(gpu)); }
 
+  const FaultState& faults_;
   int gpus_, gpus_per_node_, planes_, tiers_, hosts_per_leaf_, leaves_per_plane_;
   sc_time hop_latency_;
   std::vector<BandwidthServer> up_, down_;

@@ -17,7 +17,7 @@ NvSwitch::NvSwitch(sc_core::sc_module_name name, int node, int gpus_per_node, do
 
 void NvSwitch::b_transport(int port, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay) {
   Transfer& t = transfer_of(payload);
-  const int dst_port = t.dst % gpus_per_node_;
+  const int dst_port = (t.via >= 0 ? t.via : t.dst) % gpus_per_node_;
   const sc_time now = sc_core::sc_time_stamp();
   // Transmit on the sender's port, cut through the switch, receive on the destination's port.
   const auto sent = tx_[static_cast<size_t>(port)].serve(now + delay, t.bytes, t.not_before);

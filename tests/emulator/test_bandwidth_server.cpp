@@ -25,15 +25,18 @@ TEST_CASE("a bandwidth server serialises transfers in arrival order", "[emulator
   CHECK(s.stats().queued == us(0.5));
 }
 
-TEST_CASE("a booking made for the future leaves earlier gaps usable", "[emulator][server]") {
+TEST_CASE("a booking made for the future leaves earlier free time usable", "[emulator][server]") {
   BandwidthServer s("rx", 100.0);
   auto late = s.serve(us(10), 100'000);  // booked first, for t = 10 us
   CHECK(late.start == us(10));
   auto early = s.serve(us(2), 100'000);  // fits before it
   CHECK(early.start == us(2));
-  auto squeezed = s.serve(us(9.5), 100'000);  // no room in [9.5, 10): goes after the late one
-  CHECK(squeezed.start == us(11));
-  CHECK(s.free_at() == us(12));
+  // Half fits in [9.5, 10), the rest after the late one: packets of two transfers interleave.
+  auto squeezed = s.serve(us(9.5), 100'000);
+  CHECK(squeezed.start == us(9.5));
+  CHECK(squeezed.done == us(11.5));
+  CHECK(s.free_at() == us(11.5));
+  CHECK(s.stats().busy == us(3));  // work-conserving: three transfers' worth of time, no gap lost
 }
 
 TEST_CASE("cut-through: bytes cannot leave before the upstream hop delivered them", "[emulator][server]") {

@@ -27,7 +27,8 @@ std::string write_trace(const std::string& name, const std::vector<int>& experts
 }
 
 // One node of `gpus` GPUs, one expert per GPU (expert e on GPU e), top-1, 64 tokens per GPU from
-// `trace`, one micro-batch, 20 communication SMs.
+// `trace`, one micro-batch, 20 communication SMs at the rates the hand computations below use
+// (pinned here, so that calibrating the preset does not change them).
 workloads::RunConfigs tiny(int gpus, const std::string& trace, std::vector<std::string> extra = {}) {
   std::vector<std::string> sets = {
       "platform.node.gpus_per_node=" + std::to_string(gpus),
@@ -39,7 +40,10 @@ workloads::RunConfigs tiny(int gpus, const std::string& trace, std::vector<std::
       "workload.deployment.expert_parallel=" + std::to_string(gpus), "workload.deployment.redundant_experts=0",
       "workload.deployment.micro_batches=1", "workload.deployment.tokens_per_gpu=64",
       "workload.routing.popularity=trace", "workload.routing.trace_file=" + trace,
-      "workload.placement.policy=contiguous"};
+      "workload.placement.policy=contiguous", "workload.deployment.comm_sms=20",
+      "platform.comm_sm.nvlink_send_GBps_per_sm=10", "platform.comm_sm.receive_GBps_per_sm=12",
+      "platform.comm_sm.chunk_overhead_us=0.5", "platform.node.nvlink_achievable_GBps=160",
+      "platform.node.nvlink_latency_us=1", "platform.emulation.chunk_bytes=65536"};
   sets.insert(sets.end(), extra.begin(), extra.end());
   return workloads::load_run_configs(
       {{config::ConfigKind::platform, "h800"}, {config::ConfigKind::workload, "dsv3-prefill"}}, sets);

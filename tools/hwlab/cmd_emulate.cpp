@@ -7,7 +7,14 @@
 
 #include "common/atomic_file.h"
 #include "common/collective_table.h"
+#include "common/config/print.h"
+#include "common/error.h"
+#include "common/version.h"
+
+#include <fmt/format.h>
+#include "emulator/collective.h"
 #include "emulator/emulate.h"
+#include "workloads/collective_sizes.h"
 #include "tools/hwlab/commands.h"
 
 namespace hwlab::cli {
@@ -50,13 +57,49 @@ void emulate(const EmulateOptions& o, const std::string& command) {
                stdout);
 }
 
+struct CollectiveOptions {
+  std::string platform, proposal, op = "alltoall", bytes = "1M:1G:2", out;
+  std::vector<std::string> overrides;
+  int gpus = 8, sms = 20;
+};
+
+void collective(const CollectiveOptions& o, const std::string& command) {
+  std::vector<workloads::ConfigInput> inputs = {{config::ConfigKind::platform, o.platform}};
+  if (!o.proposal.empty()) inputs.push_back({config::ConfigKind::proposal, o.proposal});
+  const auto run = workloads::load_run_configs(inputs, o.overrides);
+  emulator::CollectiveSpec spec;
+  spec.op = o.op;
+  spec.gpus = o.gpus;
+  spec.sms = o.sms;
+  spec.sizes = workloads::sweep_sizes(workloads::parse_size_sweep(o.bytes));
+  workloads::alltoall_sizes(o.op, spec.sizes.front(), o.gpus, spec.element_bytes);  // checks --op
+  const auto rows = emulator::emulate_collective(*run.platform, run.proposal, spec);
+  const std::string title = fmt::format("emulated {} on {} x {}{} ({})", o.op, o.gpus, run.platform->name,
+                                        run.proposal ? " + " + run.proposal->name : std::string(),
+                                        run.proposal && run.proposal->coprocessor ? std::string("co-processor")
+                                                                                  : fmt::format("{} SMs", o.sms));
+  if (!o.out.empty()) {
+    Result r;
+    r.source = "emulated";
+    r.tool_version = version();
+    r.git_commit = git_commit();
+    r.platform = nlohmann::json::parse(config::to_json(*run.platform).dump());
+    r.workload = {{"collective", o.op}, {"gpus", o.gpus}, {"comm_sms", o.sms}};
+    r.proposal = run.proposal ? nlohmann::json::parse(config::to_json(*run.proposal).dump()) : nlohmann::json();
+    r.collectives = rows;
+    r.run = {{"command", command}};
+    write_result(o.out, r);
+  }
+  std::fputs(format_collective_table(rows, title).c_str(), stdout);
+}
+
 }  // namespace
 
 void add_emulate_command(CLI::App& app, int argc, char** argv) {
   auto o = std::make_shared<EmulateOptions>();
   auto* cmd = app.add_subcommand("emulate", "Run the SystemC cluster model of a workload on a platform (+ proposal)");
-  cmd->add_option("--platform", o->platform, "platform preset or YAML file")->required();
-  cmd->add_option("--workload", o->workload, "workload preset or YAML file")->required();
+  cmd->add_option("--platform", o->platform, "platform preset or YAML file (required)");
+  cmd->add_option("--workload", o->workload, "workload preset or YAML file (required)");
   cmd->add_option("--proposal", o->proposal, "proposal preset or YAML file (none: the platform as it is)");
   cmd->add_option("--set", o->overrides, "override a key: platform.nic.achievable_GBps=25 (repeatable)");
   cmd->add_option("--out", o->out, "result file (hwlab.result/1 JSON)");
@@ -64,8 +107,26 @@ void add_emulate_command(CLI::App& app, int argc, char** argv) {
   cmd->add_option("--layers", o->emulation.layers, "MoE layers to run (0: all)")->capture_default_str();
   cmd->add_flag("--comm-only", o->emulation.comm_only, "one dispatch and one combine, no compute (DeepEP-style)");
   cmd->add_flag("--quiet", o->quiet, "print nothing (with --out)");
+  cmd->require_subcommand(0, 1);
   const std::string command = command_line(argc, argv);
-  cmd->callback([o, command] { emulate(*o, command); });
+  cmd->callback([o, command, cmd] {
+    if (!cmd->get_subcommands().empty()) return;
+    if (o->platform.empty() || o->workload.empty())
+      throw UserError("emulate: expected --platform and --workload (or the `collective` subcommand)");
+    emulate(*o, command);
+  });
+
+  auto c = std::make_shared<CollectiveOptions>();
+  auto* coll = cmd->add_subcommand("collective", "Emulated nccl-tests table of an alltoall / alltoallv");
+  coll->add_option("--platform", c->platform, "platform preset or YAML file")->required();
+  coll->add_option("--proposal", c->proposal, "proposal (a co-processor moves the data instead of SMs)");
+  coll->add_option("--op", c->op, "alltoall or alltoallv")->capture_default_str();
+  coll->add_option("--gpus", c->gpus, "GPUs (at most one node, or whole nodes)")->capture_default_str();
+  coll->add_option("--bytes", c->bytes, "sizes per rank MIN:MAX[:FACTOR], e.g. 1M:1G:2")->capture_default_str();
+  coll->add_option("--sms", c->sms, "SMs of the SM-driven exchange")->capture_default_str();
+  coll->add_option("--set", c->overrides, "override a platform or proposal key (repeatable)");
+  coll->add_option("--out", c->out, "result file (hwlab.result/1 with the collective rows)");
+  coll->callback([c, command] { collective(*c, command); });
 }
 
 }  // namespace hwlab::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   hwlab::cli::add_eplb_command(app);
   hwlab::cli::add_workload_command(app);
   hwlab::cli::add_emulate_command(app, argc, argv);
+  hwlab::cli::add_sweep_command(app, argc, argv);
   hwlab::cli::add_fp8_command(app);
 
   try {

@@ -1,0 +1,65 @@
+#include "emulator/collective.h"
+
+#include <fmt/format.h>
+
+#include "common/collective_table.h"
+#include "common/error.h"
+#include "emulator/emulate.h"
+#include "workloads/collective_sizes.h"
+#include "workloads/run_configs.h"
+
+namespace hwlab::emulator {
+
+namespace {
+
+// A deployment of `gpus` GPUs for the cluster model to run the exchange on: nodes of the platform's
+// size (or one smaller node), no routing of its own.
+workloads::RunConfigs collective_run(const config::PlatformConfig& platform,
+                                     const std::optional<config::ProposalConfig>& proposal, const CollectiveSpec& spec) {
+  const int per_node = platform.node.gpus_per_node;
+  if (spec.gpus < 2) throw UserError(fmt::format("--gpus {}: a collective needs at least 2 GPUs", spec.gpus));
+  if (spec.gpus > per_node && spec.gpus % per_node != 0)
+    throw UserError(fmt::format("--gpus {}: expected at most {} or a multiple of {} (whole nodes of {})", spec.gpus,
+                                per_node, per_node, platform.name));
+  if (spec.sms < 1 && !(proposal && proposal->coprocessor))
+    throw UserError(fmt::format("--sms {}: the SM-driven exchange needs at least one SM", spec.sms));
+  workloads::RunConfigs run = workloads::load_run_configs({{config::ConfigKind::workload, "dsv3-prefill"}}, {});
+  run.platform = platform;
+  run.proposal = proposal;
+  auto& d = run.workload->deployment;
+  d.gpus_per_node = std::min(spec.gpus, per_node);
+  run.platform->node.gpus_per_node = d.gpus_per_node;
+  d.nodes = spec.gpus / d.gpus_per_node;
+  d.attention_tp = 1;
+  d.attention_dp = d.expert_parallel = spec.gpus;
+  d.redundant_experts = 0;
+  d.micro_batches = 1;
+  d.comm_sms = std::max(spec.sms, 1);
+  d.internode_path = workloads::InternodePath::direct_ib;
+  run.workload->name = fmt::format("{}-{}gpus", spec.op, spec.gpus);
+  return run;
+}
+
+}  // namespace
+
+std::vector<CollectiveRow> emulate_collective(const config::PlatformConfig& platform,
+                                              const std::optional<config::ProposalConfig>& proposal,
+                                              const CollectiveSpec& spec) {
+  const workloads::RunConfigs run = collective_run(platform, proposal, spec);
+  std::vector<CollectiveRow> rows;
+  for (uint64_t size : spec.sizes) {
+    const auto sizes = workloads::alltoall_sizes(spec.op, size, spec.gpus, spec.element_bytes);
+    EmulationOptions o;
+    o.comm_only = true;
+    const int per_node = run.workload->deployment.gpus_per_node, chunk = run.platform->emulation.chunk_bytes;
+    o.collective_plan = [sizes, spec, per_node, chunk](int, int) {
+      return build_collective_plan(sizes.send_counts, spec.gpus, per_node, spec.element_bytes, chunk);
+    };
+    const EmulationOutput out = emulate(run, o, false);
+    const double us = out.result.metrics.at("dispatch_us").get<double>();
+    rows.push_back(make_collective_row(spec.op, sizes.bytes, sizes.count, "float", us, spec.gpus));
+  }
+  return rows;
+}
+
+}  // namespace hwlab::emulator
