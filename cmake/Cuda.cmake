@@ -16,3 +16,7 @@ if(HWLAB_CUDA AND NOT HWLAB_FUZZ AND NOT HWLAB_SANITIZE)
   endif()
 endif()
 message(STATUS "hwlab: CUDA targets ${HWLAB_HAVE_CUDA}")
+
+# Portable binaries for the lent GPU machines (preset `device`).
+option(HWLAB_DEVICE_PORTABLE "Static libstdc++/yaml-cpp, header-only fmt, RPATH $ORIGIN" OFF)
+include(${CMAKE_CURRENT_LIST_DIR}/DevicePortable.cmake)

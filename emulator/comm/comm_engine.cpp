@@ -1,11 +1,27 @@
 #include "emulator/comm/comm_engine.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace hwlab::emulator {
 
 CommEngine::CommEngine(GpuPorts& ports, IssueModel& issue, PhaseRegistry& registry)
     : ports_(ports), issue_(issue), registry_(registry) {}
+
+namespace {
+
+// Stream indices ordered by how far their peer is after `me` (cyclically), so that every source
+// starts with a different destination, as channelised kernels stagger their peers; in plain index
+// order all sources would hit the same receivers in waves.
+template <class PeerOf>
+std::vector<int> staggered(const std::vector<int>& streams, int me, int count, PeerOf peer_of) {
+  std::vector<int> order = streams;
+  auto distance = [&](int stream) { return (peer_of(stream) - me + count) % count; };
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return distance(a) < distance(b); });
+  return order;
+}
+
+}  // namespace
 
 sc_time CommEngine::send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue) {
   const auto grant = issue_.send(role, t.bytes, ready, from_queue);
@@ -21,9 +37,13 @@ sc_time CommEngine::dispatch(int phase, const sc_time& start) {
   const PhasePlan& p = rt.plan;
   const int me = ports_.gpu_id();
   const auto D = static_cast<uint64_t>(p.dispatch_bytes_per_token);
-  const auto& nvl = p.nvlink_out[static_cast<size_t>(me)];
-  const auto& direct = p.direct_out[static_cast<size_t>(me)];
-  const auto& nodes = p.node_out[static_cast<size_t>(me)];
+  const int node_count = (p.gpus + p.gpus_per_node - 1) / p.gpus_per_node, my_node = me / p.gpus_per_node;
+  const auto nvl = staggered(p.nvlink_out[static_cast<size_t>(me)], me, p.gpus,
+                             [&](int i) { return p.nvlink_streams[static_cast<size_t>(i)].dst; });
+  const auto direct = staggered(p.direct_out[static_cast<size_t>(me)], me, p.gpus,
+                                [&](int i) { return p.direct_streams[static_cast<size_t>(i)].dst; });
+  const auto nodes = staggered(p.node_out[static_cast<size_t>(me)], my_node, node_count,
+                               [&](int i) { return p.node_streams[static_cast<size_t>(i)].node; });
   int max_windows = 0;
   for (int i : nvl) max_windows = std::max(max_windows, p.windows(p.nvlink_streams[static_cast<size_t>(i)].tokens));
   for (int i : direct) max_windows = std::max(max_windows, p.windows(p.direct_streams[static_cast<size_t>(i)].tokens));
@@ -102,8 +122,10 @@ sc_time CommEngine::combine(int phase, const sc_time& start) {
   const PhasePlan& p = rt.plan;
   const int me = ports_.gpu_id();
   const auto C = static_cast<uint64_t>(p.combine_bytes_per_token);
-  const auto& nvl = p.nvlink_in[static_cast<size_t>(me)];
-  const auto& direct = p.direct_in[static_cast<size_t>(me)];
+  const auto nvl = staggered(p.nvlink_in[static_cast<size_t>(me)], me, p.gpus,
+                             [&](int i) { return p.nvlink_streams[static_cast<size_t>(i)].src; });
+  const auto direct = staggered(p.direct_in[static_cast<size_t>(me)], me, p.gpus,
+                                [&](int i) { return p.direct_streams[static_cast<size_t>(i)].src; });
   const auto& contributions = p.contributions[static_cast<size_t>(me)];
   int max_windows = 0;
   for (int i : nvl) max_windows = std::max(max_windows, p.windows(p.nvlink_streams[static_cast<size_t>(i)].tokens));
@@ -114,8 +136,13 @@ sc_time CommEngine::combine(int phase, const sc_time& start) {
   size_t next_contribution = 0;  // contributions are listed by stream, then window
   std::vector<const Contribution*> by_window;
   for (const auto& c : contributions) by_window.push_back(&c);
-  std::stable_sort(by_window.begin(), by_window.end(),
-                   [](const Contribution* a, const Contribution* b) { return a->window < b->window; });
+  // By window; within a window staggered by the source the sums go back to.
+  auto source_distance = [&](const Contribution* c) {
+    return (p.node_streams[static_cast<size_t>(c->stream)].src - me + p.gpus) % p.gpus;
+  };
+  std::stable_sort(by_window.begin(), by_window.end(), [&](const Contribution* a, const Contribution* b) {
+    return a->window != b->window ? a->window < b->window : source_distance(a) < source_distance(b);
+  });
   for (int w = 0; w < max_windows; ++w) {
     auto peer = [&](const PeerStream& s, int index, bool over_ib) {
       if (w >= p.windows(s.tokens)) return;

@@ -16,5 +16,7 @@ void add_workload_command(CLI::App& app);
 void add_emulate_command(CLI::App& app, int argc, char** argv);
 void add_fp8_command(CLI::App& app);
 void add_sweep_command(CLI::App& app, int argc, char** argv);
+void add_measure_command(CLI::App& app, int argc, char** argv);
+void add_compare_command(CLI::App& app);
 
 }  // namespace hwlab::cli
