@@ -15,8 +15,9 @@ void add_eplb_command(CLI::App& app);
 void add_workload_command(CLI::App& app);
 void add_emulate_command(CLI::App& app, int argc, char** argv);
 void add_fp8_command(CLI::App& app);
-void add_sweep_command(CLI::App& app, int argc, char** argv);
 void add_measure_command(CLI::App& app, int argc, char** argv);
 void add_compare_command(CLI::App& app);
+void add_isa_command(CLI::App& app);
+void add_sweep_command(CLI::App& app, int argc, char** argv);
 
 }  // namespace hwlab::cli

@@ -18,10 +18,11 @@ int main(int argc, char** argv) {
   hwlab::cli::add_eplb_command(app);
   hwlab::cli::add_workload_command(app);
   hwlab::cli::add_emulate_command(app, argc, argv);
-  hwlab::cli::add_sweep_command(app, argc, argv);
+  hwlab::cli::add_fp8_command(app);
   hwlab::cli::add_measure_command(app, argc, argv);
   hwlab::cli::add_compare_command(app);
-  hwlab::cli::add_fp8_command(app);
+  hwlab::cli::add_isa_command(app);
+  hwlab::cli::add_sweep_command(app, argc, argv);
 
   try {
     app.parse(argc, argv);

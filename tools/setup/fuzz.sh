@@ -26,3 +26,6 @@ seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 cp configs/*/*.yaml tests/data/configs/bad/*.yaml "$seeds"/
 run fuzz_config tests/fuzz/yaml.dict "$seeds"
+mkdir -p "$seeds/isa" && cp isa/examples/*.s tests/data/isa/asm/*.s "$seeds/isa"/
+run fuzz_asm tests/fuzz/isa_asm.dict "$seeds/isa"
+run fuzz_decode tests/fuzz/isa_decode.dict tests/data/isa/bin

@@ -16,6 +16,7 @@ step "release build and tests"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
 ctest --preset release -j "$jobs"
+build/release/isa/hwlab_isa_docgen --check .  # papers/isa/reference.md and rtl/generated/ current with isa/table.cpp
 
 if [ "${HWLAB_TEST_ASAN:-1}" != 0 ]; then
   step "asan build and tests"
