@@ -24,9 +24,15 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
       comm_only_(options.comm_only), coprocessor_(proposal && proposal->coprocessor.has_value()),
       comm_sms_(coprocessor_ ? 0 : workload.deployment.comm_sms),
       faults_(platform, workload.deployment.gpus()), compute_(platform, workload),
-      registry_(workload, layers_, platform.emulation.chunk_bytes, options.collective_plan),
+      registry_(workload, layers_, platform.emulation.chunk_bytes, options.collective_plan, options.functional),
       streams_(make_schedule(workload.deployment.phase, layers_, workload.deployment.micro_batches, options.comm_only)) {
   if (options.collective_plan) streams_.b.resize(1);  // the dispatch only
+  if (options.functional && options.collective_plan)
+    throw UserError("functional mode checks MoE dispatch and combine programs; a collective has none");
+  if (options.functional && workload.model.hidden_size > kFunctionalMaxHidden)
+    throw UserError(fmt::format("functional mode moves real bytes: workload.model.hidden_size {} is above {} "
+                                "(shrink it, e.g. --set workload.model.hidden_size=128)",
+                                workload.model.hidden_size, kFunctionalMaxHidden));
   const auto& d = workload.deployment;
   if (d.gpus_per_node != platform.node.gpus_per_node)
     throw UserError(fmt::format("workload.deployment.gpus_per_node is {}, but platform {} has {} GPUs per node",
@@ -96,7 +102,10 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
 
 void Cluster::run() {
   const sc_time limit = sc_time(platform_.emulation.watchdog_ms, sc_core::SC_MS);
-  sc_core::sc_start(limit);
+  // Stop when no event is left (a finished or deadlocked run), so that the simulated time is the
+  // end of the step (or of the last activity), not the watchdog limit; the limit still stops a run
+  // that keeps going, at the limit.
+  sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
   std::vector<std::string> stuck;
   for (const auto& g : gpus_)
     if (!g->finished()) stuck.push_back(fmt::format("gpu{} waits for {}", g->gpu_id(), g->waiting_on()));

@@ -23,9 +23,15 @@
 
 namespace hwlab::emulator {
 
+// Largest hidden size functional mode accepts (its memory holds G x T rows per GPU, sparsely).
+inline constexpr int kFunctionalMaxHidden = 1024;
+
 struct EmulationOptions {
   int layers = 0;          // MoE layers to run (0: all of the model's)
   bool comm_only = false;  // one dispatch + combine, no compute (communication benchmarks)
+  // Also run every phase's co-processor programs on the ISA executor with real bytes and check them
+  // (PhaseRegistry, isa/moe/moe_check.h); for small hidden sizes.
+  bool functional = false;
   // A collective benchmark: this plan instead of the workload's routing, run as one dispatch.
   PlanOverride collective_plan;
 };
@@ -49,6 +55,7 @@ class Cluster : public sc_core::sc_module {
   bool comm_only() const { return comm_only_; }
   bool coprocessor() const { return coprocessor_; }
   const workloads::WorkloadConfig& workload() const { return workload_; }
+  const PhaseRegistry& registry() const { return registry_; }
   const config::PlatformConfig& platform() const { return platform_; }
 
  private:

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,8 +24,16 @@ nlohmann::json plain(const nlohmann::ordered_json& j) { return nlohmann::json::p
 // Runs in the child: elaborate, simulate, measure.
 EmulationOutput run_here(const workloads::RunConfigs& run, const EmulationOptions& options, bool want_trace) {
   if (!run.platform || !run.workload) throw UserError("an emulation needs a platform and a workload");
-  Cluster cluster("cluster", *run.platform, *run.workload, run.proposal, options);
-  cluster.run();
+  auto owned = std::make_unique<Cluster>("cluster", *run.platform, *run.workload, run.proposal, options);
+  Cluster& cluster = *owned;
+  try {
+    cluster.run();
+  } catch (...) {
+    // Threads of a stopped run are still suspended on their own stacks; unwinding them from the
+    // destructor confuses sanitizers and gains nothing: this child process _exits right after.
+    (void)owned.release();
+    throw;
+  }
   RunMetrics m = collect_metrics(cluster);
   EmulationOutput out;
   Result& r = out.result;
@@ -37,7 +46,8 @@ EmulationOutput run_here(const workloads::RunConfigs& run, const EmulationOption
   r.metrics = std::move(m.metrics);
   r.collectives = std::move(m.collectives);
   r.run = {{"simulated_us", to_us(sc_core::sc_time_stamp())},
-           {"options", {{"layers", cluster.layers()}, {"comm_only", options.comm_only}}}};
+           {"options", {{"layers", cluster.layers()}, {"comm_only", options.comm_only},
+                       {"functional", options.functional}}}};
   if (want_trace) out.trace = trace_json(cluster);
   return out;
 }

@@ -122,6 +122,18 @@ RunMetrics collect_metrics(const Cluster& c) {
   }
   utilisation(util, "comm_engine", comm, step);
   m["link_util"] = util;
+  if (c.registry().functional()) {
+    const FunctionalTotals& f = c.registry().functional_totals();
+    m["functional_phases"] = f.phases;
+    m["functional_token_copies"] = f.token_copies;
+    m["functional_wrong_copies"] = f.wrong_copies + f.wrong_destination_lists;
+    m["functional_combined_rows"] = f.combined_rows;
+    m["functional_wrong_combined_elements"] = f.wrong_combined_elements;
+    m["functional_byte_mismatches"] = f.byte_mismatches;
+    m["coproc_program_descriptors"] = f.descriptors;
+    m["coproc_program_nvlink_bytes"] = f.payload_bytes[1];
+    m["coproc_program_ib_bytes"] = f.payload_bytes[2];
+  }
   if (c.coprocessor()) {
     double stalls = 0;
     for (const auto& g : c.gpus())

@@ -31,9 +31,21 @@ struct PhaseRuntime {
 // A plan that replaces the workload's routing (collective benchmarks); empty = use the routing.
 using PlanOverride = std::function<PhasePlan(int layer, int micro_batch)>;
 
+// Functional mode: every phase's DISPATCH/COMBINE programs (isa/moe) also run for real on the ISA
+// executor with seeded data, and are checked against a direct reference (isa/moe/moe_check.h).
+struct FunctionalTotals {
+  int64_t phases = 0;
+  int64_t token_copies = 0, wrong_copies = 0, wrong_destination_lists = 0;
+  int64_t combined_rows = 0, wrong_combined_elements = 0;
+  int64_t byte_mismatches = 0;
+  uint64_t descriptors = 0;       // descriptors the co-processors executed, expansions included
+  uint64_t payload_bytes[3] = {};  // local, NVLink, IB payload bytes the programs moved
+};
+
 class PhaseRegistry {
  public:
-  PhaseRegistry(const workloads::WorkloadConfig& workload, int layers, int chunk_bytes, PlanOverride override_plan = {});
+  PhaseRegistry(const workloads::WorkloadConfig& workload, int layers, int chunk_bytes, PlanOverride override_plan = {},
+                bool functional = false);
 
   int phases() const { return layers_ * micro_batches_; }
   int phase_index(int layer, int micro_batch) const { return layer * micro_batches_ + micro_batch; }
@@ -43,11 +55,16 @@ class PhaseRegistry {
   void release(int phase);
   // The expert placement of a layer (EPLB on the history loads of that layer), built on first use.
   const workloads::ExpertLayout& layout(int layer);
+  bool functional() const { return functional_; }
+  const FunctionalTotals& functional_totals() const { return totals_; }
 
  private:
+  void check_functional(const PhaseRuntime& rt, const std::vector<workloads::Routing>& routing);
   const workloads::WorkloadConfig& workload_;
   int layers_, micro_batches_, chunk_bytes_;
   PlanOverride override_;
+  bool functional_;
+  FunctionalTotals totals_;
   std::unique_ptr<workloads::TokenRouter> router_;  // unless overridden
   std::vector<std::unique_ptr<workloads::ExpertLayout>> layouts_;
   std::vector<std::unique_ptr<PhaseRuntime>> phases_;

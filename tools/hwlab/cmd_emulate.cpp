@@ -1,5 +1,5 @@
 // `hwlab emulate --platform P --workload W [--proposal X] [--set k=v]... --out result.json
-//  [--trace trace.json] [--layers N] [--comm-only]`: one run of the SystemC cluster model.
+//  [--trace trace.json] [--layers N] [--comm-only] [--functional]`: one run of the SystemC cluster model.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -106,6 +106,9 @@ void add_emulate_command(CLI::App& app, int argc, char** argv) {
   cmd->add_option("--trace", o->trace, "Perfetto trace file (JSON)");
   cmd->add_option("--layers", o->emulation.layers, "MoE layers to run (0: all)")->capture_default_str();
   cmd->add_flag("--comm-only", o->emulation.comm_only, "one dispatch and one combine, no compute (DeepEP-style)");
+  cmd->add_flag("--functional", o->emulation.functional,
+                "also run each micro-batch's co-processor programs with real bytes on the ISA executor and check "
+                "every token copy and combined row (small hidden sizes)");
   cmd->add_flag("--quiet", o->quiet, "print nothing (with --out)");
   cmd->require_subcommand(0, 1);
   const std::string command = command_line(argc, argv);
