@@ -13,8 +13,9 @@ namespace hwlab::isa::insns {
 namespace {
 
 // The one NaN a NaN sum is stored as (isa/numerics' canonical FP32 NaN; BF16 stores 0x7FFF anyway).
-// Which NaN an FP32 addition returns depends on its operand order, and compilers swap the operands
-// of a commutative addition freely (GCC's vectorised loop adds acc to x, its scalar tail x to acc).
+// Which NaN an FP32 addition returns depends on its operand order (x86: the first operand's), and
+// compilers order the operands of a commutative addition freely: GCC 12 -O3 orders them differently
+// in the vector body and the tails of the loop below, so the NaN depended on the element index.
 const float kCanonicalNan = numerics::float_from_bits(0x7fffffffu);
 
 StepResult execute(ExecContext& ctx, const Instruction& insn) {

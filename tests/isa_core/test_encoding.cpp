@@ -140,6 +140,52 @@ TEST_CASE("the decoder rejects malformed descriptors with the reason", "[isa][en
   CHECK(decode_error(d) == "LDTRANS: field esize: 7 is outside [1, 4]");
 }
 
+TEST_CASE("the decoder's reason codes say which check failed, on which field or bit", "[isa][encoding]") {
+  struct Want {
+    Reject reason;
+    int field, bit;
+  };
+  auto verdict = [](const Descriptor& d) {
+    const DecodeResult r = decode(d.data());
+    CHECK(r.ok() == (r.reason == Reject::none));
+    return Want{r.reason, r.field, r.bit};
+  };
+  auto same = [](const Want& a, const Want& b) { return a.reason == b.reason && a.field == b.field && a.bit == b.bit; };
+  Descriptor d = a_write();
+  CHECK(same(verdict(d), {Reject::none, -1, -1}));
+  d[0] = 0x7e;
+  CHECK(same(verdict(d), {Reject::unknown_opcode, -1, -1}));
+  d = a_write();
+  d[1] = static_cast<uint8_t>((d[1] & 0xf0) | 3);
+  CHECK(same(verdict(d), {Reject::format_version, -1, -1}));
+  d = a_write();
+  put_bits(d.data(), 56, 1, 1);
+  put_bits(d.data(), 511, 1, 1);
+  CHECK(same(verdict(d), {Reject::reserved_bit, -1, 56}));  // the lowest one
+  d = a_write();
+  put_bits(d.data(), 64 + 60, 1, 1);
+  CHECK(same(verdict(d), {Reject::address_reserved_bit, 0, -1}));  // WRITE's field 0 is dst
+  put_bits(d.data(), 128, 32, 0);
+  CHECK(same(verdict(d), {Reject::address_reserved_bit, 0, -1}));  // fields in the row's order
+  d = a_write();
+  put_bits(d.data(), 128, 32, 0);
+  CHECK(same(verdict(d), {Reject::field_range, 2, -1}));
+  d = encoded("MULTICAST", {{"dsts", pack_destination_set({0, 1, 0b101})}, {"dst", 0}, {"src", 0}, {"bytes", 8}});
+  put_bits(d.data(), find_mnemonic("MULTICAST")->offsets[0], 8, 0);
+  CHECK(same(verdict(d), {Reject::empty_destination_set, 0, -1}));
+  const InstructionSpec* ld = find_mnemonic("LDTRANS");
+  d = encoded("LDTRANS", {{"dst", 0}, {"src", 0}, {"rows", 2}, {"cols", 2}, {"esize", 3}});
+  CHECK(same(verdict(d), {Reject::cross_field, -1, -1}));
+  put_bits(d.data(), ld->offsets[4], 3, 7);
+  CHECK(same(verdict(d), {Reject::field_range, 4, -1}));
+  std::mt19937_64 rng(5);
+  const InstructionSpec* mma = find_mnemonic("MMA.FP8");
+  d = encode(test::random_instruction(*mma, rng));
+  put_bits(d.data(), mma->offsets[static_cast<size_t>(mma->field_index("acc"))], 6, 9);
+  CHECK(same(verdict(d), {Reject::accumulator_range, mma->field_index("acc"), -1}));
+  CHECK(std::string(reject_name(Reject::cross_field)) == "cross_field");
+}
+
 TEST_CASE("a binary program names the descriptor that fails to decode", "[isa][encoding]") {
   const Descriptor good = a_write();
   std::string bytes(reinterpret_cast<const char*>(good.data()), good.size());

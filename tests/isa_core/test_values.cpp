@@ -56,6 +56,25 @@ TEST_CASE("REDUCE adds the destination, then the sources in ascending GPU order,
   CHECK(get_bf16(m, g(0, 0), 0x40, 1)[0] == 1.0f);
 }
 
+TEST_CASE("REDUCE stores every NaN sum as the one canonical NaN", "[isa][values]") {
+  Memory m;
+  const uint32_t nan_bits[] = {0x7fc00001u, 0xffc00000u, 0x7f800001u};  // quiet, negative, signalling
+  put_floats(m, g(0, 0), 0x100,
+             {numerics::float_from_bits(nan_bits[0]), INFINITY, numerics::float_from_bits(nan_bits[2]), 1.0f});
+  put_floats(m, g(0, 1), 0x100, {numerics::float_from_bits(nan_bits[1]), -INFINITY, 2.0f, 2.0f});
+  run(m, "REDUCE dst=0x0, srcs=n0.g{0,1}, src=0x100, cols=4, rows=1, stype=fp32, dtype=fp32, accumulate=no\n", all());
+  const std::vector<uint8_t> out = m.read(g(0, 0), 0, 16);
+  const uint32_t canonical = 0x7fffffffu;  // isa/numerics' FP32 NaN, whatever the operand order
+  for (int i = 0; i < 3; ++i)
+    CHECK((out[4 * i] | out[4 * i + 1] << 8 | out[4 * i + 2] << 16 | uint32_t{out[4 * i + 3]} << 24) == canonical);
+  CHECK(get_floats(m, g(0, 0), 12, 1)[0] == 3.0f);
+  // One addend: still stored canonical; BF16 stores 0x7FFF.
+  run(m, "REDUCE dst=0x40, srcs=n0.g{0}, src=0x100, cols=1, rows=1, stype=fp32, dtype=fp32, accumulate=no\n", all());
+  CHECK(m.read(g(0, 0), 0x40, 4) == std::vector<uint8_t>{0xff, 0xff, 0xff, 0x7f});
+  run(m, "REDUCE dst=0x80, srcs=n0.g{0,1}, src=0x104, cols=1, rows=1, stype=fp32, dtype=bf16, accumulate=no\n", all());
+  CHECK(m.read(g(0, 0), 0x80, 2) == std::vector<uint8_t>{0xff, 0x7f});
+}
+
 TEST_CASE("REDUCE dequantizes FP8 rows with their per-128 scales and counts per source", "[isa][values]") {
   Memory m;
   // Two rows of 130 E4M3 elements (two tiles) on g1 and g2: codes 0x38 (1.0), scales 0.5 and 4.
