@@ -100,7 +100,7 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
   tlm_utils::tlm_quantumkeeper::set_global_quantum(microseconds(platform.emulation.quantum_us));
 }
 
-void Cluster::run() {
+std::string Cluster::run() {
   const sc_time limit = sc_time(platform_.emulation.watchdog_ms, sc_core::SC_MS);
   // Stop when no event is left (a finished or deadlocked run), so that the simulated time is the
   // end of the step (or of the last activity), not the watchdog limit; the limit still stops a run
@@ -109,16 +109,16 @@ void Cluster::run() {
   std::vector<std::string> stuck;
   for (const auto& g : gpus_)
     if (!g->finished()) stuck.push_back(fmt::format("gpu{} waits for {}", g->gpu_id(), g->waiting_on()));
-  if (stuck.empty()) return;
+  if (stuck.empty()) return {};
   const bool hung = sc_core::sc_time_stamp() >= limit;
   std::string list;
   for (size_t i = 0; i < stuck.size() && i < 8; ++i) list += "\n  " + stuck[i];
   if (stuck.size() > 8) list += fmt::format("\n  ... and {} more GPUs", stuck.size() - 8);
-  throw UserError(hung ? fmt::format("emulation stopped by the watchdog at {} ms of simulated time "
+  return hung ? fmt::format("emulation stopped by the watchdog at {} ms of simulated time "
                                      "(platform.emulation.watchdog_ms); {} GPUs unfinished:{}",
                                      platform_.emulation.watchdog_ms, stuck.size(), list)
                        : fmt::format("emulation deadlocked at {:.3f} us: no event left, {} GPUs unfinished:{}",
-                                     to_us(sc_core::sc_time_stamp()), stuck.size(), list));
+                                     to_us(sc_core::sc_time_stamp()), stuck.size(), list);
 }
 
 }  // namespace hwlab::emulator

@@ -42,9 +42,10 @@ class Cluster : public sc_core::sc_module {
           const workloads::WorkloadConfig& workload, const std::optional<config::ProposalConfig>& proposal,
           const EmulationOptions& options);
 
-  // Runs until every GPU has finished, or throws UserError naming the stuck GPUs and what they wait
-  // for (deadlock) or the watchdog limit (hung).
-  void run();
+  // Runs until every GPU has finished (returns ""), or stops and returns the report naming the stuck
+  // GPUs and what they wait for (deadlock) or the watchdog limit (hung). It does not throw for a
+  // stopped run: the caller must not unwind the suspended SystemC threads (see emulate.cpp).
+  std::string run();
 
   const std::vector<std::unique_ptr<Gpu>>& gpus() const { return gpus_; }
   const std::vector<std::unique_ptr<NvSwitch>>& switches() const { return switches_; }

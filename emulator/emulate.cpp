@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -22,18 +23,16 @@ namespace {
 nlohmann::json plain(const nlohmann::ordered_json& j) { return nlohmann::json::parse(j.dump()); }
 
 // Runs in the child: elaborate, simulate, measure.
-EmulationOutput run_here(const workloads::RunConfigs& run, const EmulationOptions& options, bool want_trace) {
+// A run that stops (watchdog, deadlock) reports through `report_stop`, which does not return: its
+// SystemC threads are still suspended on their own stacks, and neither unwinding them nor throwing
+// over them is safe under AddressSanitizer (SystemC's coroutines hide those stacks from it).
+EmulationOutput run_here(const workloads::RunConfigs& run, const EmulationOptions& options, bool want_trace,
+                         const std::function<void(const std::string&)>& report_stop) {
   if (!run.platform || !run.workload) throw UserError("an emulation needs a platform and a workload");
   auto owned = std::make_unique<Cluster>("cluster", *run.platform, *run.workload, run.proposal, options);
   Cluster& cluster = *owned;
-  try {
-    cluster.run();
-  } catch (...) {
-    // Threads of a stopped run are still suspended on their own stacks; unwinding them from the
-    // destructor confuses sanitizers and gains nothing: this child process _exits right after.
-    (void)owned.release();
-    throw;
-  }
+  const std::string stopped = cluster.run();
+  if (!stopped.empty()) report_stop(stopped);
   RunMetrics m = collect_metrics(cluster);
   EmulationOutput out;
   Result& r = out.result;
@@ -81,7 +80,11 @@ EmulationOutput emulate(const workloads::RunConfigs& run, const EmulationOptions
     ::close(fds[0]);
     ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
     try {
-      EmulationOutput out = run_here(run, options, want_trace);
+      EmulationOutput out = run_here(run, options, want_trace, [&](const std::string& report) {
+        write_frame(fds[1], 'U', report);
+        ::close(fds[1]);
+        _exit(0);
+      });
       write_frame(fds[1], 'R', to_json_text(out.result));
       write_frame(fds[1], 'T', out.trace);
     } catch (const UserError& e) {
