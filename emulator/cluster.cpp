@@ -110,7 +110,8 @@ std::string Cluster::run() {
   for (const auto& g : gpus_)
     if (!g->finished()) stuck.push_back(fmt::format("gpu{} waits for {}", g->gpu_id(), g->waiting_on()));
   if (stuck.empty()) return {};
-  const bool hung = sc_core::sc_time_stamp() >= limit;
+  // Events still pending: the run was cut off by the watchdog; none: nothing can ever happen again.
+  const bool hung = sc_core::sc_pending_activity() || sc_core::sc_time_stamp() >= limit;
   std::string list;
   for (size_t i = 0; i < stuck.size() && i < 8; ++i) list += "\n  " + stuck[i];
   if (stuck.size() > 8) list += fmt::format("\n  ... and {} more GPUs", stuck.size() - 8);

@@ -16,6 +16,15 @@ namespace {
 template <class PeerOf>
 std::vector<int> staggered(const std::vector<int>& streams, int me, int count, PeerOf peer_of) {
   std::vector<int> order = streams;
+  // Plans list a GPU's streams by ascending peer: then the order is a rotation (same result as the
+  // sort below, in linear time).
+  bool ascending = true;
+  for (size_t i = 1; ascending && i < order.size(); ++i) ascending = peer_of(order[i - 1]) < peer_of(order[i]);
+  if (ascending) {
+    const auto first_after = std::partition_point(order.begin(), order.end(), [&](int s) { return peer_of(s) < me; });
+    std::rotate(order.begin(), first_after, order.end());
+    return order;
+  }
   auto distance = [&](int stream) { return (peer_of(stream) - me + count) % count; };
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return distance(a) < distance(b); });
   return order;

@@ -136,6 +136,31 @@ PhasePlan build_collective_plan(const std::vector<uint64_t>& send_counts, int gp
   p.combine_expected.assign(G, 0);
   p.slot_tokens.assign(G, {});
   p.shared_tokens.assign(G, 0);
+  // Exact sizes first: at thousands of GPUs the stream lists hold G^2 entries, and growing them by
+  // doubling would copy gigabytes and hold two copies at once.
+  {
+    std::vector<size_t> in_nvl(G, 0), in_ib(G, 0);
+    size_t nvl = 0, ib = 0;
+    for (int s = 0; s < gpus; ++s) {
+      size_t out_nvl = 0, out_ib = 0;
+      for (int d = 0; d < gpus; ++d) {
+        if (s == d || send_counts[static_cast<size_t>(s) * G + static_cast<size_t>(d)] == 0) continue;
+        const bool same_node = s / per_node == d / per_node;
+        ++(same_node ? out_nvl : out_ib);
+        ++(same_node ? in_nvl : in_ib)[static_cast<size_t>(d)];
+      }
+      p.nvlink_out[static_cast<size_t>(s)].reserve(out_nvl);
+      p.direct_out[static_cast<size_t>(s)].reserve(out_ib);
+      nvl += out_nvl;
+      ib += out_ib;
+    }
+    for (size_t d = 0; d < G; ++d) {
+      p.nvlink_in[d].reserve(in_nvl[d]);
+      p.direct_in[d].reserve(in_ib[d]);
+    }
+    p.nvlink_streams.reserve(nvl);
+    p.direct_streams.reserve(ib);
+  }
   for (int s = 0; s < gpus; ++s)
     for (int d = 0; d < gpus; ++d) {
       const uint64_t count = send_counts[static_cast<size_t>(s) * G + static_cast<size_t>(d)];

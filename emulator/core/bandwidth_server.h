@@ -7,11 +7,13 @@
 // wherever it is, in pieces if need be (a chunk is many packets, and a port interleaves packets of
 // different transfers), so the server stays work-conserving whatever order bookings come in.
 // Intervals that end before the current simulated time are dropped: no request arrives in the past.
+// The calendar is a sorted array (bookings mostly come in time order, so the common case appends to
+// or extends the last interval, without allocating).
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <vector>
 
 #include "emulator/core/units.h"
 
@@ -52,19 +54,37 @@ class BandwidthServer {
   double GBps() const { return GBps_; }
   const ServerStats& stats() const { return stats_; }
   // End of the last reservation.
-  sc_time free_at() const;
+  sc_time free_at() const { return head_ == busy_.size() ? sc_core::SC_ZERO_TIME : busy_.back().end; }
 
  private:
-  std::string name_;
   double GBps_ = 0;
+  std::string name_;
   // Where `length` of service starting no earlier than t would go: first and end of the free time.
   struct Fill {
     sc_time first, end;
   };
+  struct Interval {
+    sc_time start, end;
+  };
+  // A piece of free time a booking takes, in the gap before busy_[gap] (busy_.size(): after the last).
+  struct Piece {
+    size_t gap;
+    Interval time;
+  };
   Fill fill(sc_time t, sc_time length, bool book);
-  void book(const sc_time& from, const sc_time& to);
+  void book(const std::vector<Piece>& pieces);
+  void forget_before(const sc_time& now);
 
-  std::map<sc_time, sc_time> busy_;  // start -> end, disjoint, merged when adjacent
+  // Busy intervals busy_[head_..]: ascending, disjoint, merged when adjacent. The forgotten past
+  // busy_[0, head_) is dropped in bulk now and then. A flat array: calendars hold at most a few
+  // thousand intervals (an all-to-all over thousands of GPUs books each receiver that far ahead),
+  // where moving the tail on an insertion costs less than the cache misses of a tree.
+  std::vector<Interval> busy_;
+  size_t head_ = 0;
+  // busy_[head_].end (the largest time when there is nothing left): a server is touched once per
+  // hop of every transfer, and this spares most of them a look at the start of the calendar.
+  sc_time front_end_ = sc_core::sc_max_time();
+  std::vector<Piece> pieces_;  // scratch of fill(), kept to avoid an allocation per booking
   ServerStats stats_;
 };
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include <tlm>
 
@@ -39,28 +41,54 @@ struct Transfer : tlm::tlm_extension<Transfer> {
   }
 };
 
-// A generic payload with its Transfer extension, on the stack of the sender (b_transport is blocking).
+// A generic payload with its Transfer extension, for the duration of one blocking b_transport call
+// of the sender. Constructing a tlm_generic_payload allocates its extension array, and a run sends
+// millions of transfers, so the payloads are reused: sends nest (an arrival can trigger further
+// sends within the sender's call chain) but a call chain never waits, so the payloads in use always
+// form a stack.
 class TransferPayload {
  public:
-  explicit TransferPayload(const Transfer& t) : transfer_(t) {
-    payload_.set_command(tlm::TLM_WRITE_COMMAND);
-    payload_.set_address(static_cast<uint64_t>(t.dst));
-    payload_.set_data_ptr(nullptr);
-    payload_.set_data_length(static_cast<unsigned>(t.bytes));
-    payload_.set_streaming_width(static_cast<unsigned>(t.bytes));
-    payload_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    payload_.set_extension(&transfer_);
+  explicit TransferPayload(const Transfer& t) : slot_(acquire()) {
+    slot_.transfer = t;
+    tlm::tlm_generic_payload& p = slot_.payload;
+    p.set_command(tlm::TLM_WRITE_COMMAND);
+    p.set_address(static_cast<uint64_t>(t.dst));
+    p.set_data_ptr(nullptr);
+    p.set_data_length(static_cast<unsigned>(t.bytes));
+    p.set_streaming_width(static_cast<unsigned>(t.bytes));
+    p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   }
-  ~TransferPayload() { payload_.clear_extension(&transfer_); }
+  ~TransferPayload() { --stack().depth; }
   TransferPayload(const TransferPayload&) = delete;
   TransferPayload& operator=(const TransferPayload&) = delete;
 
-  tlm::tlm_generic_payload& payload() { return payload_; }
-  Transfer& transfer() { return transfer_; }
+  tlm::tlm_generic_payload& payload() { return slot_.payload; }
+  Transfer& transfer() { return slot_.transfer; }
 
  private:
-  Transfer transfer_;
-  tlm::tlm_generic_payload payload_;
+  struct Slot {
+    Transfer transfer;
+    tlm::tlm_generic_payload payload;
+    Slot() { payload.set_extension(&transfer); }
+    ~Slot() { payload.clear_extension(&transfer); }  // the payload must not delete it
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+  };
+  struct Stack {
+    std::vector<std::unique_ptr<Slot>> slots;
+    size_t depth = 0;
+  };
+  static Stack& stack() {
+    static Stack s;
+    return s;
+  }
+  static Slot& acquire() {
+    Stack& s = stack();
+    if (s.depth == s.slots.size()) s.slots.push_back(std::make_unique<Slot>());
+    return *s.slots[s.depth++];
+  }
+
+  Slot& slot_;
 };
 
 inline Transfer& transfer_of(tlm::tlm_generic_payload& p) {

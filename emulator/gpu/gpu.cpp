@@ -33,10 +33,10 @@ void Gpu::run_stream(const std::vector<Task>& tasks, int stream) {
 void Gpu::wait_for(const Task& task) {
   const size_t i = task_index(task);
   while (!task_done_[i]) {
-    waiting_ = fmt::format("{} of layer {}, micro-batch {}", task_name(task.kind), task.layer, task.micro_batch);
+    waiting_ = {true, false, task};  // formatted only for a report (waiting_on)
     wait(task_events_[i]);
   }
-  waiting_.clear();
+  waiting_.active = false;
 }
 
 sc_time Gpu::compute_time(const Task& task) const {
@@ -60,6 +60,8 @@ void Gpu::run_task(const Task& task, int stream) {
   Task before;
   if (dependency(task, settings_.comm_only, &before)) wait_for(before);
   quantum_.sync();
+  running_ = task;
+  started_ = true;
   const sc_time start = sc_core::sc_time_stamp();
   const int phase = registry_.phase_index(task.layer, task.micro_batch);
   switch (task.kind) {
@@ -73,10 +75,9 @@ void Gpu::run_task(const Task& task, int stream) {
       const sc_time issued = combine ? engine_.combine(phase, start) : engine_.dispatch(phase, start);
       advance(issued);
       quantum_.sync();
-      waiting_ = fmt::format("{} arrivals of layer {}, micro-batch {}", task_name(task.kind), task.layer,
-                             task.micro_batch);
+      waiting_ = {true, true, task};
       wait_phase(phase, combine);
-      waiting_.clear();
+      waiting_.active = false;
       if (combine) {
         // Every token copy and every sum of this micro-batch is in: both counts must match the plan.
         for (bool c : {false, true}) {
@@ -182,6 +183,16 @@ void Gpu::rx_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time&
   payload.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-std::string Gpu::waiting_on() const { return finished() ? std::string() : waiting_; }
+std::string Gpu::waiting_on() const {
+  if (finished()) return std::string();
+  if (!waiting_.active) {
+    if (!started_) return "its first task to start";
+    return fmt::format("its {} of layer {}, micro-batch {} to end (running)", task_name(running_.kind),
+                       running_.layer, running_.micro_batch);
+  }
+  const Task& t = waiting_.task;
+  return fmt::format("{}{} of layer {}, micro-batch {}", task_name(t.kind), waiting_.arrivals ? " arrivals" : "",
+                     t.layer, t.micro_batch);
+}
 
 }  // namespace hwlab::emulator

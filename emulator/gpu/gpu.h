@@ -102,7 +102,13 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   std::vector<char> task_done_;               // [task_index]
   std::deque<sc_core::sc_event> task_events_; // [task_index]
   std::vector<TaskSpan> spans_;
-  std::string waiting_;
+  struct Waiting {
+    bool active = false;
+    bool arrivals = false;  // for the task's arrivals (dispatch, combine), else for the task to end
+    Task task{};
+  } waiting_;  // what the GPU waits on, for waiting_on()
+  Task running_{};  // the last task started (what a GPU that waits on nothing else is busy with)
+  bool started_ = false;
   int streams_done_ = 0;
   int wrong_deliveries_ = 0;
   uint64_t bytes_sent_[2][2] = {{0, 0}, {0, 0}};

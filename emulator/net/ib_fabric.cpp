@@ -30,26 +30,33 @@ IbFabric::IbFabric(sc_core::sc_module_name name, const config::PlatformConfig& p
       up_.emplace_back(n + ".up", uplink_GBps);
       down_.emplace_back(n + ".down", uplink_GBps);
     }
+  // Per-GPU look-ups for the path of every transfer (the fabric and the faults are fixed for a run).
+  leaf_.resize(static_cast<size_t>(gpus));
+  for (int g = 0; g < gpus; ++g) {
+    const int host = g / gpus_per_node_ * per_node_on_plane() + (g % gpus_per_node_) / planes_;
+    leaf_[static_cast<size_t>(g)] = host / hosts_per_leaf_;
+  }
+  first_on_plane_.assign(static_cast<size_t>(nodes) * static_cast<size_t>(planes_), -1);
+  for (int g = gpus - 1; g >= 0; --g)
+    if (faults_.nic_ok(g))
+      first_on_plane_[static_cast<size_t>(g / gpus_per_node_) * static_cast<size_t>(planes_) +
+                      static_cast<size_t>(plane_of(g))] = g;
   in.register_b_transport(this, &IbFabric::b_transport);
 }
 
 int IbFabric::landing_gpu(int src, int dst) const {
-  if (plane_of(dst) == plane_of(src) && faults_.nic_ok(dst)) return dst;
-  const int node_first = dst / gpus_per_node_ * gpus_per_node_;
-  for (int g = node_first; g < node_first + gpus_per_node_ && g < gpus_; ++g)
-    if (plane_of(g) == plane_of(src) && faults_.nic_ok(g)) return g;
+  const int plane = plane_of(src);
+  if (plane_of(dst) == plane && faults_.nic_ok(dst)) return dst;
+  // The first working NIC of dst's node on src's plane.
+  const int on_plane = first_on_plane_[static_cast<size_t>(dst / gpus_per_node_) * static_cast<size_t>(planes_) +
+                                       static_cast<size_t>(plane)];
+  if (on_plane >= 0) return on_plane;
   if (faults_.nic_ok(dst)) return dst;
   // The destination's NIC is down and no peer is on the sender's plane: assume the degraded route to
   // any working NIC of the node exists (an approximation of rerouting across planes).
   return faults_.relay_for(dst, gpus_per_node_, planes_, -1);
 }
 
-int IbFabric::leaf_of(int gpu) const {
-  // Hosts of one plane are numbered node by node.
-  const int per_node_on_plane = std::max(1, gpus_per_node_ / planes_);
-  const int host = gpu / gpus_per_node_ * per_node_on_plane + (gpu % gpus_per_node_) / planes_;
-  return host / hosts_per_leaf_;
-}
 
 int IbFabric::switch_hops(int src_gpu, int landing) const {
   if (leaf_of(src_gpu) == leaf_of(landing)) return 1;

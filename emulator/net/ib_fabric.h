@@ -9,6 +9,7 @@
 // Sockets: `in` (multi target), `out` (multi initiator): one binding per GPU's NIC, by GPU index.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include <systemc>
@@ -32,7 +33,8 @@ class IbFabric : public sc_core::sc_module {
   // The GPU whose NIC receives a transfer from `src` for `dst`: dst itself when its NIC is on src's
   // plane and up, else a node peer on that plane (or any working one when a fault leaves no choice).
   int landing_gpu(int src, int dst) const;
-  int leaf_of(int gpu) const;
+  // Hosts of one plane are numbered node by node; hosts_per_leaf of them share a leaf.
+  int leaf_of(int gpu) const { return leaf_[static_cast<size_t>(gpu)]; }
   int switch_hops(int src_gpu, int landing_gpu) const;
 
   BandwidthServer& leaf_up(int gpu) { return up_[leaf_index(gpu)]; }
@@ -43,11 +45,14 @@ class IbFabric : public sc_core::sc_module {
  private:
   void b_transport(int port, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   size_t leaf_index(int gpu) const { return static_cast<size_t>(plane_of(gpu) * leaves_per_plane_ + leaf_of(gpu)); }
+  int per_node_on_plane() const { return std::max(1, gpus_per_node_ / planes_); }
 
   const FaultState& faults_;
   int gpus_, gpus_per_node_, planes_, tiers_, hosts_per_leaf_, leaves_per_plane_;
   sc_time hop_latency_;
   std::vector<BandwidthServer> up_, down_;
+  std::vector<int> leaf_;            // [gpu]
+  std::vector<int> first_on_plane_;  // [node * planes + plane]: first GPU there with a working NIC, -1: none
 };
 
 }  // namespace hwlab::emulator
