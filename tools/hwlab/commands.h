@@ -19,5 +19,6 @@ void add_measure_command(CLI::App& app, int argc, char** argv);
 void add_compare_command(CLI::App& app);
 void add_isa_command(CLI::App& app);
 void add_sweep_command(CLI::App& app, int argc, char** argv);
+void add_rtl_command(CLI::App& app);
 
 }  // namespace hwlab::cli

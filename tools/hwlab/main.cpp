@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   hwlab::cli::add_compare_command(app);
   hwlab::cli::add_isa_command(app);
   hwlab::cli::add_sweep_command(app, argc, argv);
+  hwlab::cli::add_rtl_command(app);
 
   try {
     app.parse(argc, argv);
