@@ -6,7 +6,7 @@
 
 namespace hwlab::emulator {
 
-BandwidthServer::BandwidthServer(std::string name, double GBps) : name_(std::move(name)), GBps_(GBps) {}
+BandwidthServer::BandwidthServer(std::string name, double GBps) : GBps_(GBps), name_(std::move(name)) {}
 
 void BandwidthServer::forget_before(const sc_time& now) {
   if (now < front_end_) return;  // nothing has ended yet
