@@ -37,6 +37,9 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
   if (d.gpus_per_node != platform.node.gpus_per_node)
     throw UserError(fmt::format("workload.deployment.gpus_per_node is {}, but platform {} has {} GPUs per node",
                                 d.gpus_per_node, platform.name, platform.node.gpus_per_node));
+  if (coprocessor_ && proposal->coprocessor->model == config::CoprocessorModel::rtl && !coprocessor_rtl_available())
+    throw UserError("coprocessor.model rtl: this hwlab was built without the co-processor's RTL models (Verilator "
+                    "not found, or configured with -DHWLAB_RTL=OFF); use model tlm, or rebuild with Verilator");
   const int sms = platform.gpu.sm_count;
   if (!coprocessor_ && d.comm_sms == 0)
     throw UserError("workload.deployment.comm_sms is 0: the SM-driven baseline needs SMs to communicate "
@@ -62,7 +65,9 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
   for (int g = 0; g < gpus; ++g) {
     const std::string gname = fmt::format("gpu{}", g);
     std::unique_ptr<IssueModel> issue;
-    if (coprocessor_) issue = std::make_unique<CoprocessorIssueModel>(gname, *proposal->coprocessor);
+    if (coprocessor_)
+      issue = std::make_unique<CoprocessorIssueModel>(gname, *proposal->coprocessor, per_node,
+                                                      workload.routing.seed * 1000003u + static_cast<uint64_t>(g));
     else issue = std::make_unique<SmIssueModel>(gname, platform.comm_sm, d.comm_sms);
     GpuSettings mine = settings;
     mine.compute_slowdown = faults_.slowdown(g);

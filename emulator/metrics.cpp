@@ -139,6 +139,33 @@ RunMetrics collect_metrics(const Cluster& c) {
     for (const auto& g : c.gpus())
       stalls += static_cast<double>(static_cast<const CoprocessorIssueModel&>(g->issue_model()).queue_full_stalls());
     m["coproc_queue_full_stalls"] = stalls;
+    // Cycle-level co-processor (model rtl): what the RTL did, and its verdicts against the C++ models.
+    CoprocessorRtlStats rtl;
+    const CoprocessorRtl* any = nullptr;
+    for (const auto& g : c.gpus()) {
+      const CoprocessorRtl* r = static_cast<const CoprocessorIssueModel&>(g->issue_model()).rtl();
+      if (!r) continue;
+      any = r;
+      const CoprocessorRtlStats& s = r->stats();
+      rtl.descriptors += s.descriptors;
+      rtl.decoder_mismatches += s.decoder_mismatches;
+      rtl.decode_cycles += s.decode_cycles;
+      rtl.reduce_jobs += s.reduce_jobs;
+      rtl.reduce_cycles += s.reduce_cycles;
+      rtl.reduce_elements_checked += s.reduce_elements_checked;
+      rtl.reduce_wrong_elements += s.reduce_wrong_elements;
+    }
+    if (any) {
+      m["coproc_rtl_clock_GHz"] = 1e-9 / any->period().to_seconds();  // of the period in whole ps
+      m["coproc_rtl_reduce_units"] = any->units();
+      m["coproc_rtl_descriptors"] = rtl.descriptors;
+      m["coproc_rtl_decoder_mismatches"] = rtl.decoder_mismatches;
+      m["coproc_rtl_decode_cycles"] = rtl.decode_cycles;
+      m["coproc_rtl_reduce_jobs"] = rtl.reduce_jobs;
+      m["coproc_rtl_reduce_cycles"] = rtl.reduce_cycles;
+      m["coproc_rtl_reduce_elements_checked"] = rtl.reduce_elements_checked;
+      m["coproc_rtl_reduce_wrong_elements"] = rtl.reduce_wrong_elements;
+    }
   }
   return r;
 }

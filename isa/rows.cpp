@@ -111,4 +111,24 @@ std::string store_row(Dtype dtype, const float* values, uint64_t cols, uint8_t* 
   return "";
 }
 
+std::string reduce_row(const std::vector<RowAddend>& addends, uint64_t cols, Dtype dtype, uint8_t* out) {
+  // The one NaN a NaN sum is stored as (isa/numerics' canonical FP32 NaN; BF16 stores 0x7FFF anyway).
+  // Which NaN an FP32 addition returns depends on its operand order (x86: the first operand's), and
+  // compilers order the operands of a commutative addition freely (GCC 12 -O3 differently in the
+  // vector body and the tails of the loop below), so the NaN would depend on the element index.
+  static const float kCanonicalNan = numerics::float_from_bits(0x7fffffffu);
+  std::vector<float> acc;
+  for (const RowAddend& a : addends) {
+    const std::vector<float> v = load_row(a.type, a.row, cols);
+    if (acc.empty()) {
+      acc = v;
+      continue;
+    }
+    for (uint64_t i = 0; i < cols; ++i) acc[i] = acc[i] + v[i];  // FP32, nearest even
+  }
+  for (float& x : acc)
+    if (std::isnan(x)) x = kCanonicalNan;
+  return store_row(dtype, acc.data(), cols, out);
+}
+
 }  // namespace hwlab::isa

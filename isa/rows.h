@@ -34,6 +34,16 @@ std::vector<float> load_row(Dtype dtype, const uint8_t* row, uint64_t cols);
 // non-finite values: the error names the element; "" on success. BF16 rounds to nearest even.
 std::string store_row(Dtype dtype, const float* values, uint64_t cols, uint8_t* out);
 
+// REDUCE's sum of one row (isa/insns/reduce.cpp has the documented order): element i of every
+// addend in the order given, in FP32 with nearest even, the first addend as it is (no 0 + x, which
+// would turn -0 into +0), a NaN sum stored as the canonical NaN; stored as `dtype` into `out`
+// (row_bytes(dtype, cols) bytes). "" on success, else store_row's reason.
+struct RowAddend {
+  Dtype type = Dtype::fp32;
+  const uint8_t* row = nullptr;
+};
+std::string reduce_row(const std::vector<RowAddend>& addends, uint64_t cols, Dtype dtype, uint8_t* out);
+
 // The scale of one FP8 tile from its amax (see above).
 float fp8_tile_scale(float amax, bool power_of_two);
 

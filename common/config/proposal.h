@@ -10,6 +10,14 @@
 
 namespace hwlab::config {
 
+// How the emulator models the co-processor's blocks: throughput servers (TLM), or the Verilated RTL of
+// the descriptor decoder and the reduce unit run cycle by cycle inside the simulation (rtl/coproc).
+enum class CoprocessorModel { tlm, rtl };
+inline const Choices<CoprocessorModel>& coprocessor_model_choices() {
+  static const Choices<CoprocessorModel> c = {{"tlm", CoprocessorModel::tlm}, {"rtl", CoprocessorModel::rtl}};
+  return c;
+}
+
 // The communication co-processor next to the GPU/NIC that runs dispatch/combine instead of SMs.
 struct CoprocessorSpec {
   int command_queues = 0;
@@ -18,6 +26,8 @@ struct CoprocessorSpec {
   double dma_engine_GBps = 0;
   double reduce_GBps = 0;
   double issue_latency_us = 0;
+  CoprocessorModel model = CoprocessorModel::tlm;
+  double clock_GHz = 1.5;
 
   template <class V>
   void fields(V& v) {
@@ -27,6 +37,9 @@ struct CoprocessorSpec {
     v.required("dma_engine_GBps", dma_engine_GBps, "bandwidth of one DMA engine, GB/s", positive());
     v.required("reduce_GBps", reduce_GBps, "input bandwidth of the reduce unit (combine), GB/s", positive());
     v.required("issue_latency_us", issue_latency_us, "time from descriptor to first byte, us", at_least(0));
+    v.optional_choice("model", model, CoprocessorModel::tlm, coprocessor_model_choices(),
+                      "tlm: throughput models; rtl: the Verilated decoder and reduce unit, cycle by cycle");
+    v.optional("clock_GHz", clock_GHz, 1.5, "clock of the co-processor's RTL blocks (model rtl), GHz", positive());
   }
 };
 

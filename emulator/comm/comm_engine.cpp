@@ -33,7 +33,7 @@ std::vector<int> staggered(const std::vector<int>& streams, int me, int count, P
 }  // namespace
 
 sc_time CommEngine::send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue) {
-  const auto grant = issue_.send(role, t.bytes, ready, from_queue);
+  const auto grant = issue_.send(role, t.bytes, from_queue ? issue_.before_issue(t, ready) : ready, from_queue);
   t.not_before = grant.done;
   t.over_ib = over_ib;
   const sc_time arrived = over_ib ? ports_.send_ib(t, grant.start) : ports_.send_nvlink(t, grant.start);
@@ -207,9 +207,19 @@ void CommEngine::on_arrival(Transfer& t, const sc_time& done) {
       forward_window(t, done);
       return;
     case TransferKind::combine_peer:
-    case TransferKind::combine_reduced:
-      ports_.record(t.phase, true, t.tokens, issue_.process(CommRole::reduce, t.bytes, done));
+    case TransferKind::combine_reduced: {
+      // Summed into the receiver's FP32 accumulator.
+      const PhasePlan& p = registry_.get(t.phase).plan;
+      ReduceWork w;
+      w.bytes = t.bytes;
+      w.outputs = static_cast<uint64_t>(t.tokens);
+      w.cols_per_row = static_cast<uint64_t>(p.combine_bytes_per_token) / 2;
+      w.addends = 1;
+      w.accumulate = true;
+      const int phase = t.phase, tokens = t.tokens;
+      issue_.reduce(w, done, [this, phase, tokens](const sc_time& summed) { ports_.record(phase, true, tokens, summed); });
       return;
+    }
     case TransferKind::combine_to_forwarder: break;
   }
   // A node's sums of one window meet at the forwarder; the last one to arrive reduces them and sends
@@ -223,7 +233,6 @@ void CommEngine::on_arrival(Transfer& t, const sc_time& done) {
   join.bytes += t.bytes;
   if (--join.remaining > 0) return;
   const NodeStream& s = p.node_streams[static_cast<size_t>(t.stream)];
-  const sc_time reduced = issue_.process(CommRole::reduce, join.bytes, join.last);
   Transfer back;
   back.kind = TransferKind::combine_reduced;
   back.phase = t.phase;
@@ -233,7 +242,17 @@ void CommEngine::on_arrival(Transfer& t, const sc_time& done) {
   back.window = t.window;
   back.tokens = p.window_size(s.tokens(), t.window);
   back.bytes = static_cast<uint64_t>(back.tokens) * static_cast<uint64_t>(p.combine_bytes_per_token);
-  send(back, CommRole::ib_send, true, reduced, false);
+  // The node's sums of each token, BF16 out; a token has as many addends as GPUs of the node it went
+  // to, so the reduce unit sees the window's contributions as rows of about that many addends.
+  const auto C = static_cast<uint64_t>(p.combine_bytes_per_token);
+  ReduceWork w;
+  w.bytes = join.bytes;
+  w.outputs = static_cast<uint64_t>(back.tokens);
+  w.cols_per_row = C / 2;
+  const uint64_t contributed_rows = join.bytes / C;
+  w.addends = std::max<uint64_t>(1, (contributed_rows + w.outputs - 1) / std::max<uint64_t>(1, w.outputs));
+  w.accumulate = false;
+  issue_.reduce(w, join.last, [this, back](const sc_time& reduced) { send(back, CommRole::ib_send, true, reduced, false); });
 }
 
 }  // namespace hwlab::emulator

@@ -28,12 +28,25 @@ std::vector<const BandwidthServer*> SmIssueModel::servers() const {
   return out;
 }
 
-CoprocessorIssueModel::CoprocessorIssueModel(const std::string& gpu_name, const config::CoprocessorSpec& spec)
+CoprocessorIssueModel::CoprocessorIssueModel(const std::string& gpu_name, const config::CoprocessorSpec& spec,
+                                             int gpus_per_node, uint64_t seed)
     : issue_latency_(microseconds(spec.issue_latency_us)),
       slots_(static_cast<size_t>(spec.command_queues) * static_cast<size_t>(spec.queue_depth)),
-      reduce_(gpu_name + ".coproc.reduce", spec.reduce_GBps) {
+      reduce_(gpu_name + ".coproc.reduce", spec.reduce_GBps), gpus_per_node_(gpus_per_node) {
   for (int e = 0; e < spec.dma_engines; ++e)
     engines_.emplace_back(gpu_name + ".coproc.dma" + std::to_string(e), spec.dma_engine_GBps);
+  if (spec.model == config::CoprocessorModel::rtl)
+    rtl_ = std::make_unique<CoprocessorRtl>((gpu_name + "_coproc_rtl").c_str(), spec, seed);
+}
+
+sc_time CoprocessorIssueModel::before_issue(const Transfer& t, const sc_time& ready) {
+  return rtl_ ? std::max(ready, rtl_->decode(t, gpus_per_node_)) : ready;
+}
+
+void CoprocessorIssueModel::reduce(const ReduceWork& work, const sc_time& arrival,
+                                   const std::function<void(const sc_time&)>& then) {
+  if (rtl_) rtl_->reduce(work, arrival, then);
+  else IssueModel::reduce(work, arrival, then);
 }
 
 BandwidthServer::Grant CoprocessorIssueModel::on_free_engine(uint64_t bytes, const sc_time& ready) {

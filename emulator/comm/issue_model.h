@@ -4,13 +4,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <queue>
 #include <vector>
 
 #include "common/config/platform.h"
 #include "common/config/proposal.h"
+#include "emulator/comm/coproc_rtl.h"
 #include "emulator/core/bandwidth_server.h"
+#include "emulator/core/transfer.h"
 
 namespace hwlab::emulator {
 
@@ -28,6 +31,18 @@ class IssueModel {
   // Receiver-side work on data whose last byte arrived at `arrival`: roles receive (copy-out) and
   // reduce. Returns when it is finished.
   virtual sc_time process(CommRole role, uint64_t bytes, const sc_time& arrival) = 0;
+  // Before a queued send (`from_queue`) takes its resources: the time from which it can, at least
+  // `ready`. Cycle-level models decode its descriptor here and wait the cycles (so: from an
+  // SC_THREAD, never from within a transport call).
+  virtual sc_time before_issue(const Transfer& t, const sc_time& ready) {
+    (void)t;
+    return ready;
+  }
+  // A reduction whose inputs are in at `arrival`; `then(done)` runs when the sums are in: at once
+  // for throughput models (process(reduce)), later, from the model's own thread, for cycle-level ones.
+  virtual void reduce(const ReduceWork& work, const sc_time& arrival, const std::function<void(const sc_time&)>& then) {
+    then(process(CommRole::reduce, work.bytes, arrival));
+  }
   // A queued send issued by this GPU completed at `done` (frees a command-queue slot).
   virtual void completed(const sc_time& done) { (void)done; }
   // SMs this engine takes away from compute.
@@ -54,10 +69,15 @@ class SmIssueModel : public IssueModel {
 
 // DMA engines (each transfer on the engine that can start it first), a reduce unit, and command
 // queues whose depth bounds the descriptors in flight: a full queue holds the next descriptor back
-// until the oldest outstanding one completes.
+// until the oldest outstanding one completes. With `model: rtl` the descriptor decoder and the
+// reduce unit are the Verilated RTL, cycle by cycle (coproc_rtl.h); the DMA engines and queues stay.
 class CoprocessorIssueModel : public IssueModel {
  public:
-  CoprocessorIssueModel(const std::string& gpu_name, const config::CoprocessorSpec& spec);
+  CoprocessorIssueModel(const std::string& gpu_name, const config::CoprocessorSpec& spec, int gpus_per_node,
+                        uint64_t seed);
+  sc_time before_issue(const Transfer& t, const sc_time& ready) override;
+  void reduce(const ReduceWork& work, const sc_time& arrival, const std::function<void(const sc_time&)>& then) override;
+  const CoprocessorRtl* rtl() const { return rtl_.get(); }
   BandwidthServer::Grant send(CommRole role, uint64_t bytes, const sc_time& ready, bool from_queue) override;
   sc_time process(CommRole role, uint64_t bytes, const sc_time& arrival) override;
   void completed(const sc_time& done) override;
@@ -73,6 +93,8 @@ class CoprocessorIssueModel : public IssueModel {
   BandwidthServer reduce_;
   std::priority_queue<sc_time, std::vector<sc_time>, std::greater<sc_time>> in_flight_;
   uint64_t queue_full_stalls_ = 0;
+  int gpus_per_node_;
+  std::unique_ptr<CoprocessorRtl> rtl_;  // model rtl only
 };
 
 }  // namespace hwlab::emulator

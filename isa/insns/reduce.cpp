@@ -12,12 +12,6 @@
 namespace hwlab::isa::insns {
 namespace {
 
-// The one NaN a NaN sum is stored as (isa/numerics' canonical FP32 NaN; BF16 stores 0x7FFF anyway).
-// Which NaN an FP32 addition returns depends on its operand order (x86: the first operand's), and
-// compilers order the operands of a commutative addition freely: GCC 12 -O3 orders them differently
-// in the vector body and the tails of the loop below, so the NaN depended on the element index.
-const float kCanonicalNan = numerics::float_from_bits(0x7fffffffu);
-
 StepResult execute(ExecContext& ctx, const Instruction& insn) {
   const DestinationSet srcs = insn.destinations("srcs");
   const uint64_t cols = insn.u("cols"), rows = insn.u("rows"), dst = insn.u("dst"), src = insn.u("src");
@@ -29,19 +23,14 @@ StepResult execute(ExecContext& ctx, const Instruction& insn) {
   for (const GpuId& g : srcs.gpus()) ctx.check(g, src, rows * src_bytes, kRead);
   std::vector<uint8_t> out(dst_bytes);
   for (uint64_t r = 0; r < rows; ++r) {
-    std::vector<float> acc;
-    if (accumulate) acc = load_row(dtype, ctx.load(ctx.self(), dst + r * dst_bytes, dst_bytes).data(), cols);
-    for (const GpuId& g : srcs.gpus()) {
-      const std::vector<float> v = load_row(stype, ctx.load(g, src + r * src_bytes, src_bytes).data(), cols);
-      if (acc.empty()) {
-        acc = v;  // the first addend as it is: no 0 + x, which would turn -0 into +0
-        continue;
-      }
-      for (uint64_t i = 0; i < cols; ++i) acc[i] = acc[i] + v[i];  // FP32, nearest even
-    }
-    for (float& x : acc)
-      if (std::isnan(x)) x = kCanonicalNan;
-    const std::string why = store_row(dtype, acc.data(), cols, out.data());
+    // The rows stay alive while reduce_row reads them.
+    std::vector<std::vector<uint8_t>> rows_in;
+    if (accumulate) rows_in.push_back(ctx.load(ctx.self(), dst + r * dst_bytes, dst_bytes));
+    for (const GpuId& g : srcs.gpus()) rows_in.push_back(ctx.load(g, src + r * src_bytes, src_bytes));
+    std::vector<RowAddend> addends;
+    for (size_t k = 0; k < rows_in.size(); ++k)
+      addends.push_back({accumulate && k == 0 ? dtype : stype, rows_in[k].data()});
+    const std::string why = reduce_row(addends, cols, dtype, out.data());
     if (!why.empty()) ctx.fail(fmt::format("row {}: {}", r, why));
     ctx.store(ctx.self(), dst + r * dst_bytes, out);
   }

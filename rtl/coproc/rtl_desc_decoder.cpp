@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "rtl/coproc/gated_clock.h"
+
 #include "Vhwlab_desc_decoder_sc.h"
 
 namespace hwlab::rtl {
@@ -10,7 +12,7 @@ struct RtlDescDecoder::Impl {
   using Desc = sc_dt::sc_bv<isa::kDescriptorBits>;
   using Fields = sc_dt::sc_bv<64 * isa::kMaxFields>;
 
-  sc_core::sc_clock clk;
+  GatedClock clk;
   sc_core::sc_signal<bool> rst_n{"rst_n", false};
   sc_core::sc_signal<bool> in_valid{"in_valid", false}, in_ready{"in_ready"};
   sc_core::sc_signal<Desc> in_desc{"in_desc"};
@@ -24,7 +26,7 @@ struct RtlDescDecoder::Impl {
   bool busy = false;
 
   explicit Impl(sc_core::sc_time period) : clk("clk", period) {
-    rtl.clk(clk);
+    rtl.clk(clk.signal());
     rtl.rst_n(rst_n);
     rtl.in_valid(in_valid);
     rtl.in_ready(in_ready);
@@ -74,14 +76,16 @@ RtlDescDecoder::RtlDescDecoder(sc_core::sc_module_name name, sc_core::sc_time cl
 
 RtlDescDecoder::~RtlDescDecoder() = default;
 
-const sc_core::sc_clock& RtlDescDecoder::clock() const { return impl_->clk; }
+sc_core::sc_time RtlDescDecoder::clock_period() const { return impl_->clk.period(); }
 
 void RtlDescDecoder::reset_sequence() {
   Impl& m = *impl_;
   m.rst_n.write(false);
+  m.clk.start();
   for (int i = 0; i < 2; ++i) wait(m.clk.posedge_event());
   m.rst_n.write(true);
   wait(m.clk.negedge_event());
+  m.clk.stop();
   m.in_reset = false;
   m.reset_done.notify();
 }
@@ -92,6 +96,7 @@ std::vector<RtlDecoded> RtlDescDecoder::decode_stream(const std::vector<isa::Des
   if (m.busy) throw std::logic_error("RtlDescDecoder: one call at a time");
   m.busy = true;
   if (m.in_reset) wait(m.reset_done);
+  m.clk.start();
   std::vector<RtlDecoded> out;
   out.reserve(descriptors.size());
   uint64_t edges = 0;
@@ -114,6 +119,7 @@ std::vector<RtlDecoded> RtlDescDecoder::decode_stream(const std::vector<isa::Des
     }
   }
   m.out_ready.write(false);
+  m.clk.stop();
   m.busy = false;
   if (cycles) *cycles = edges;
   return out;

@@ -44,7 +44,7 @@ class RtlDescDecoder : public sc_core::sc_module {
   // Back to back, one descriptor per cycle: n descriptors take n + kLatency cycles (in *cycles).
   std::vector<RtlDecoded> decode_stream(const std::vector<isa::Descriptor>& descriptors, uint64_t* cycles = nullptr);
 
-  const sc_core::sc_clock& clock() const;
+  sc_core::sc_time clock_period() const;
 
  private:
   void reset_sequence();  // SC_THREAD: holds the RTL in reset for its first two cycles; a call made

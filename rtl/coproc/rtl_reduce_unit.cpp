@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "rtl/coproc/gated_clock.h"
+
 #include "Vhwlab_reduce_unit_sc.h"
 #include "isa/rows.h"
 
@@ -13,7 +15,7 @@ struct RtlReduceUnit::Impl {
   static constexpr int kBusBits = 32 * kLanes;
   using Bus = sc_dt::sc_bv<kBusBits>;
 
-  sc_core::sc_clock clk;
+  GatedClock clk;
   sc_core::sc_signal<bool> rst_n{"rst_n", false};
   sc_core::sc_signal<bool> in_valid{"in_valid", false}, in_ready{"in_ready"};
   sc_core::sc_signal<Bus> in_data{"in_data"};
@@ -27,7 +29,7 @@ struct RtlReduceUnit::Impl {
 
   explicit Impl(sc_core::sc_time period) : clk("clk", period) {
     static_assert(kBusBits == 128, "the RTL's LANES is 4");
-    rtl.clk(clk);
+    rtl.clk(clk.signal());
     rtl.rst_n(rst_n);
     rtl.in_valid(in_valid);
     rtl.in_ready(in_ready);
@@ -63,14 +65,16 @@ RtlReduceUnit::RtlReduceUnit(sc_core::sc_module_name name, sc_core::sc_time cloc
 
 RtlReduceUnit::~RtlReduceUnit() = default;
 
-const sc_core::sc_clock& RtlReduceUnit::clock() const { return impl_->clk; }
+sc_core::sc_time RtlReduceUnit::clock_period() const { return impl_->clk.period(); }
 
 void RtlReduceUnit::reset_sequence() {
   Impl& m = *impl_;
   m.rst_n.write(false);
+  m.clk.start();
   for (int i = 0; i < 2; ++i) wait(m.clk.posedge_event());
   m.rst_n.write(true);
   wait(m.clk.negedge_event());  // released before the next edge
+  m.clk.stop();
   m.in_reset = false;
   m.reset_done.notify();
 }
@@ -85,6 +89,7 @@ ReduceOutcome RtlReduceUnit::reduce(const std::vector<ReduceAddend>& addends, ui
   if (m.busy) throw std::logic_error("RtlReduceUnit::reduce: one call at a time");
   m.busy = true;
   if (m.in_reset) wait(m.reset_done);
+  m.clk.start();
 
   const uint64_t k_count = addends.size();
   const uint64_t chunks = (cols + kLanes - 1) / kLanes;
@@ -139,6 +144,7 @@ ReduceOutcome RtlReduceUnit::reduce(const std::vector<ReduceAddend>& addends, ui
     }
   }
   m.out_ready.write(false);
+  m.clk.stop();
   m.busy = false;
   return out;
 }

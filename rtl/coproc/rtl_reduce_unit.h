@@ -51,7 +51,7 @@ class RtlReduceUnit : public sc_core::sc_module {
     return (cols + kLanes - 1) / kLanes * addends + kPipelineDepth;
   }
 
-  const sc_core::sc_clock& clock() const;
+  sc_core::sc_time clock_period() const;
 
  private:
   void reset_sequence();  // SC_THREAD: holds the RTL in reset for its first two cycles; a call made
