@@ -28,11 +28,13 @@ workloads::RunConfigs small(const char* workload, const std::string& model, std:
                                      sets);
 }
 
-double m(const EmulationOutput& o, const char* key) { return o.result.metrics.at(key).get<double>(); }
-
 }  // namespace
 
 #if HWLAB_HAVE_RTL_COPROC
+
+namespace {
+double m(const EmulationOutput& o, const char* key) { return o.result.metrics.at(key).get<double>(); }
+}  // namespace
 
 TEST_CASE("co-simulation: the RTL decoder and reduce unit move the same data as the TLM model, "
           "in a bounded time difference", "[emulator][cosim]") {
