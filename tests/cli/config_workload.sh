@@ -4,9 +4,7 @@
 set -u
 hwlab=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 
 out=$("$hwlab" config show h800 dsv3-prefill coprocessor --set platform.nic.achievable_GBps=35) ||
   fail "config show of the presets exited $?"

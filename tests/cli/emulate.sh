@@ -4,24 +4,9 @@
 # reason and leaves no output file behind.
 set -u
 hwlab=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
+OUTPUTS="out.json trace.json"
+source "$(dirname "$0")/lib.sh"
 small=(--platform h800 --workload dsv3-prefill --set workload.deployment.tokens_per_gpu=64 --layers 1)
-
-# expect_error NAME PATTERN -- command...: exit 2, PATTERN in stderr, no output left behind.
-expect_error() {
-  local name=$1 pattern=$2
-  shift 3
-  rm -f out.json trace.json
-  "$@" >stdout.txt 2>stderr.txt
-  local rc=$?
-  [ $rc -eq 2 ] || fail "$name: exit $rc, expected 2 ($(cat stderr.txt))"
-  grep -qF -- "$pattern" stderr.txt || fail "$name: stderr lacks '$pattern': $(cat stderr.txt)"
-  [ ! -e out.json ] && [ ! -e trace.json ] || fail "$name: an output file was left"
-  ! ls -a | grep -q '\.tmp' || fail "$name: a temporary file was left"
-}
 
 "$hwlab" emulate "${small[@]}" --out a.json --trace trace.json >table.txt || fail "small run"
 grep -q '"schema": "hwlab.result/1"' a.json || fail "result lacks the schema"

@@ -3,9 +3,7 @@
 # reports bad input with exit status 2 and a message that says what was expected.
 set -u
 hwlab=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/load.json" <<'EOF'
 [[ 90, 132,  40,  61, 104, 165,  39,   4,  73,  56, 183,  86],

@@ -3,29 +3,14 @@
 # (or the byte offset) and leave no output file behind.
 set -u
 hwlab=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
+OUTPUTS="out.txt out.bin"
+source "$(dirname "$0")/lib.sh"
 
 # A vector of 32 hex words: the arguments, then zeros.
 vec() {
   local words=("$@")
   while [ ${#words[@]} -lt 32 ]; do words+=(00000000); done
   echo "${words[*]}"
-}
-
-# expect_error NAME PATTERN -- command...: exit 2, PATTERN in stderr, no output left behind.
-expect_error() {
-  local name=$1 pattern=$2
-  shift 3
-  rm -f out.txt out.bin
-  "$@" >stdout.txt 2>stderr.txt
-  local rc=$?
-  [ $rc -eq 2 ] || fail "$name: exit $rc, expected 2 ($(cat stderr.txt))"
-  grep -qF -- "$pattern" stderr.txt || fail "$name: stderr lacks '$pattern': $(cat stderr.txt)"
-  [ ! -e out.txt ] && [ ! -e out.bin ] || fail "$name: an output file was left"
-  ! ls | grep -q '\.tmp\.' || fail "$name: a temporary file was left"
 }
 
 # --- dot: three blocks -------------------------------------------------------------------------

@@ -4,24 +4,9 @@
 set -u
 hwlab=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
+OUTPUTS="out.bin out.s"
+source "$(dirname "$0")/lib.sh"
 ex=$src/isa/examples
-
-# expect_error NAME PATTERN -- command...: exit 2, PATTERN in stderr, no output left behind.
-expect_error() {
-  local name=$1 pattern=$2
-  shift 3
-  rm -f out.bin out.s
-  "$@" >stdout.txt 2>stderr.txt
-  local rc=$?
-  [ $rc -eq 2 ] || fail "$name: exit $rc, expected 2 ($(cat stderr.txt))"
-  grep -qF -- "$pattern" stderr.txt || fail "$name: stderr lacks '$pattern': $(cat stderr.txt)"
-  [ ! -e out.bin ] && [ ! -e out.s ] || fail "$name: an output file was left"
-  ! ls -a | grep -q '\.tmp' || fail "$name: a temporary file was left"
-}
 
 # --- asm -> bin -> disasm -> asm is a fixed point -------------------------------------------------
 for f in "$ex"/*.s; do

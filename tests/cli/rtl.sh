@@ -5,28 +5,14 @@
 # say so (only that is checked where Yosys is not installed).
 set -u
 hwlab=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
+OUTPUTS="out.txt out.json"
+source "$(dirname "$0")/lib.sh"
 
-# expect_user_error NAME PATTERN ARGS...: exit 2, PATTERN in stderr, no out.* file left.
-expect_user_error() {
-  local name=$1 pattern=$2
-  shift 2
-  rm -f out.*
-  "$hwlab" rtl area "$@" >stdout.txt 2>stderr.txt
-  local rc=$?
-  [ $rc -eq 2 ] || fail "$name: exit $rc, expected 2 ($(cat stderr.txt))"
-  grep -qF -- "$pattern" stderr.txt || fail "$name: stderr lacks '$pattern': $(cat stderr.txt)"
-  ! ls | grep -q '^out\.' || fail "$name: an output file was left"
-}
-
-expect_user_error "unknown variant" "unknown variant 'acc-99'; valid: h100-fp8, ada-fp8" --variants acc-99
-expect_user_error "bad option" "--frobnicate" --frobnicate
-expect_user_error "jobs 0" "--jobs" --jobs 0
-expect_user_error "missing yosys" "--yosys '$tmp/no-yosys': no such executable" --yosys "$tmp/no-yosys"
-expect_user_error "empty rtl dir" "fp8_dpa_decode.sv is missing" --rtl-dir "$tmp" --out out.txt
+expect_error "unknown variant" "unknown variant 'acc-99'; valid: h100-fp8, ada-fp8" -- "$hwlab" rtl area --variants acc-99
+expect_error "bad option" "--frobnicate" -- "$hwlab" rtl area --frobnicate
+expect_error "jobs 0" "--jobs" -- "$hwlab" rtl area --jobs 0
+expect_error "missing yosys" "--yosys '$tmp/no-yosys': no such executable" -- "$hwlab" rtl area --yosys "$tmp/no-yosys"
+expect_error "empty rtl dir" "fp8_dpa_decode.sv is missing" -- "$hwlab" rtl area --rtl-dir "$tmp" --out out.txt
 rm -f out.*
 PATH=/nonexistent "$hwlab" rtl area --out out.txt >stdout.txt 2>stderr.txt
 rc=$?

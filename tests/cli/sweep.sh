@@ -4,9 +4,7 @@
 # that fails is recorded, the others still run, and the sweep exits 1.
 set -u
 hwlab=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 
 base=(sweep --platform h800 --workload dsv3-prefill --comm-only --set workload.deployment.tokens_per_gpu=64)
 args=("${base[@]}" --vary workload.deployment.comm_sms=8,16)
