@@ -111,6 +111,12 @@ std::string store_row(Dtype dtype, const float* values, uint64_t cols, uint8_t* 
   return "";
 }
 
+std::vector<uint8_t> bf16_row(const std::vector<float>& values) {
+  std::vector<uint8_t> row(row_bytes(Dtype::bf16, values.size()));
+  store_row(Dtype::bf16, values.data(), values.size(), row.data());
+  return row;
+}
+
 std::string reduce_row(const std::vector<RowAddend>& addends, uint64_t cols, Dtype dtype, uint8_t* out) {
   // The one NaN a NaN sum is stored as (isa/numerics' canonical FP32 NaN; BF16 stores 0x7FFF anyway).
   // Which NaN an FP32 addition returns depends on its operand order (x86: the first operand's), and

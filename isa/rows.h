@@ -34,6 +34,9 @@ std::vector<float> load_row(Dtype dtype, const uint8_t* row, uint64_t cols);
 // non-finite values: the error names the element; "" on success. BF16 rounds to nearest even.
 std::string store_row(Dtype dtype, const float* values, uint64_t cols, uint8_t* out);
 
+// `values` as one BF16 row (store_row(Dtype::bf16, ...): nearest even).
+std::vector<uint8_t> bf16_row(const std::vector<float>& values);
+
 // REDUCE's sum of one row (isa/insns/reduce.cpp has the documented order): element i of every
 // addend in the order given, in FP32 with nearest even, the first addend as it is (no 0 + x, which
 // would turn -0 into +0), a NaN sum stored as the canonical NaN; stored as `dtype` into `out`

@@ -36,16 +36,6 @@ std::vector<int> reference_destinations(const WorkloadConfig& w, const ExpertLay
   return d;
 }
 
-void put_bf16_row(Memory& m, GpuId gpu, uint64_t offset, const std::vector<float>& v) {
-  std::vector<uint8_t> b(2 * v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    const uint16_t c = numerics::float_to_bf16(v[i]);
-    b[2 * i] = static_cast<uint8_t>(c);
-    b[2 * i + 1] = static_cast<uint8_t>(c >> 8);
-  }
-  m.write(gpu, offset, b);
-}
-
 uint16_t bf16_at(const std::vector<uint8_t>& b, size_t i) {
   return static_cast<uint16_t>(b[2 * i] | b[2 * i + 1] << 8);
 }
@@ -163,7 +153,7 @@ MoeCheck run_and_check_moe(const WorkloadConfig& w, const ExpertLayout& layout, 
       std::vector<float>& v = y[{d, slot}];
       v.reserve(static_cast<size_t>(H));
       for (int i = 0; i < H; ++i) v.push_back(numerics::bf16_to_float(numerics::float_to_bf16(normal(rng))));
-      put_bf16_row(memory, gpu_id(d, P), m.layout.expert_out + slot * C, v);
+      memory.write(gpu_id(d, P), m.layout.expert_out + slot * C, bf16_row(v));
     }
 
   Executor combine(memory, m.image.windows);

@@ -11,6 +11,7 @@
 #include "isa/executor.h"
 #include "isa/memory.h"
 #include "isa/numerics/formats.h"
+#include "isa/rows.h"
 
 namespace hwlab::isa::test {
 
@@ -55,13 +56,7 @@ inline std::vector<float> get_floats(const Memory& m, GpuId gpu, uint64_t offset
 }
 
 inline void put_bf16(Memory& m, GpuId gpu, uint64_t offset, const std::vector<float>& v) {
-  std::vector<uint8_t> b(2 * v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    const uint16_t c = numerics::float_to_bf16(v[i]);
-    b[2 * i] = static_cast<uint8_t>(c);
-    b[2 * i + 1] = static_cast<uint8_t>(c >> 8);
-  }
-  m.write(gpu, offset, b);
+  m.write(gpu, offset, bf16_row(v));
 }
 
 inline std::vector<float> get_bf16(const Memory& m, GpuId gpu, uint64_t offset, size_t n) {
