@@ -48,58 +48,27 @@ module fp8_dpa_core #(
   localparam logic signed [EW-1:0] NONE = {1'b1, {(EW - 1){1'b0}}};  // below every exponent
 
   // ---------------------------------------------------------------------------------------------
-  // Handshake: stage k loads when it is empty or its successor takes its content.
-  logic v1, v2, v3, v4;
-  logic rdy1, rdy2, rdy3, rdy4;
-  always_comb begin
-    rdy4 = !v4 || out_ready;
-    rdy3 = !v3 || rdy4;
-    rdy2 = !v2 || rdy3;
-    rdy1 = !v1 || rdy2;
-  end
-  assign in_ready = rdy1;
-  assign out_valid = v4;
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      v1 <= 1'b0;
-      v2 <= 1'b0;
-      v3 <= 1'b0;
-      v4 <= 1'b0;
-    end else begin
-      if (rdy1) v1 <= in_valid;
-      if (rdy2) v2 <= v1;
-      if (rdy3) v3 <= v2;
-      if (rdy4) v4 <= v3;
-    end
-  end
+  // Handshake (valid/ready): load[k], stage k + 1's registers take their input.
+  logic [3:0] load;
+  fp8_dpa_pipe_ctrl #(.STAGES(4)) u_ctrl (.clk, .rst_n, .in_valid, .in_ready, .out_valid, .out_ready,
+                                          .load);
 
   // ---------------------------------------------------------------------------------------------
   // S1: decode, exact products, special values, largest exponent, shift distances.
-  logic [N-1:0]    a_sign, b_sign, a_zero, b_zero, a_nan, b_nan, a_inf, b_inf;
-  logic [4*N-1:0]  a_sig, b_sig;
-  logic [6*N-1:0]  a_exp, b_exp;
   logic [8*N-1:0]  p_sig;
-  logic [EW*N-1:0] p_exp;
-  logic [N-1:0]    p_sign, p_zero, p_nan, p_pinf, p_ninf;
+  logic [7*N-1:0]  p_exp7;       // ea + eb
+  logic [EW*N-1:0] p_exp;        // ea + eb + the group's scale exponents
+  logic [N-1:0]    p_sign, p_zero;
+  logic            s_nan, s_inf, s_inf_neg, negative_zero;
   logic [EW*NG-1:0] g_exp;       // exponent added by each group's scales
   logic [NG-1:0]    g_nan;
 
+  fp8_dpa_products #(.N(N)) u_products (
+    .a(in_a), .b(in_b), .e5m2(in_e5m2), .c(in_c), .nan_in(|g_nan), .p_sig, .p_exp(p_exp7), .p_sign,
+    .p_zero, .nan(s_nan), .inf(s_inf), .inf_negative(s_inf_neg), .negative_zero);
   genvar i;
-  for (i = 0; i < N; i++) begin : g_products
-    fp8_dpa_decode u_a (.code(in_a[8*i +: 8]), .e5m2(in_e5m2), .sign(a_sign[i]), .sig(a_sig[4*i +: 4]),
-                        .exp(a_exp[6*i +: 6]), .zero(a_zero[i]), .nan(a_nan[i]), .inf(a_inf[i]));
-    fp8_dpa_decode u_b (.code(in_b[8*i +: 8]), .e5m2(in_e5m2), .sign(b_sign[i]), .sig(b_sig[4*i +: 4]),
-                        .exp(b_exp[6*i +: 6]), .zero(b_zero[i]), .nan(b_nan[i]), .inf(b_inf[i]));
-    always_comb begin
-      p_sig[8*i +: 8] = {4'd0, a_sig[4*i +: 4]} * {4'd0, b_sig[4*i +: 4]};
-      p_exp[EW*i +: EW] = {{(EW - 6){a_exp[6*i+5]}}, a_exp[6*i +: 6]} +
-                          {{(EW - 6){b_exp[6*i+5]}}, b_exp[6*i +: 6]} + g_exp[EW*(i/32) +: EW];
-      p_sign[i] = a_sign[i] ^ b_sign[i];
-      p_zero[i] = a_zero[i] || b_zero[i];
-      p_nan[i] = a_nan[i] || b_nan[i] || (a_inf[i] && b_zero[i]) || (a_zero[i] && b_inf[i]);
-      p_pinf[i] = !p_nan[i] && (a_inf[i] || b_inf[i]) && !p_sign[i];
-      p_ninf[i] = !p_nan[i] && (a_inf[i] || b_inf[i]) && p_sign[i];
-    end
+  for (i = 0; i < N; i++) begin : g_exponents
+    assign p_exp[EW*i +: EW] = EW'($signed(p_exp7[7*i +: 7])) + g_exp[EW*(i/32) +: EW];
   end
 
   genvar g;
@@ -122,27 +91,18 @@ module fp8_dpa_core #(
     /* verilator lint_on UNUSEDSIGNAL */
   end
 
-  logic                 c_nan, c_inf, c_zero;
+  logic                 c_zero;
   logic [23:0]          c_sig;
   logic signed [EW-1:0] c_exp;          // FP32 exponent field's, subnormals at -126
   logic signed [EW-1:0] e_max;          // E, the alignment exponent
-  logic                 s_nan, s_pinf, s_ninf, negative_zero;
   logic [DW*N-1:0]      p_d;            // E - product exponent, clamped
   logic [DW-1:0]        c_d;
   logic signed [EW:0]   diff;
 
   always_comb begin
-    c_nan = in_c[30:23] == 8'hFF && in_c[22:0] != '0;
-    c_inf = in_c[30:23] == 8'hFF && in_c[22:0] == '0;
     c_zero = in_c[30:0] == '0;
     c_sig = {in_c[30:23] != 8'd0, in_c[22:0]};
     c_exp = EW'({1'b0, (in_c[30:23] == 8'd0) ? 8'd1 : in_c[30:23]}) - EW'(127);
-    // Any NaN, inf*0, or infinities of both signs: NaN; otherwise an infinity keeps its sign.
-    s_pinf = (|p_pinf) || (c_inf && !in_c[31]);
-    s_ninf = (|p_ninf) || (c_inf && in_c[31]);
-    s_nan = (|p_nan) || c_nan || (|g_nan) || (s_pinf && s_ninf);
-    // IEEE: an exact zero sum is -0 only when every addend is a zero of negative sign.
-    negative_zero = c_zero && in_c[31] && (&(p_zero & p_sign));
     // Largest exponent among the non-zero terms (zeros take no part in the alignment).
     e_max = c_zero ? NONE : c_exp;
     for (int k = 0; k < N; k++) begin
@@ -165,7 +125,7 @@ module fp8_dpa_core #(
   logic signed [EW-1:0] r1_q;
   logic                 r1_nan, r1_inf, r1_inf_neg, r1_negzero;
   always_ff @(posedge clk) begin
-    if (rdy1 && in_valid) begin
+    if (load[0]) begin
       r1_p_sig <= p_sig;
       r1_p_sign <= p_sign;
       r1_p_d <= p_d;
@@ -174,8 +134,8 @@ module fp8_dpa_core #(
       r1_c_d <= c_d;
       r1_q <= e_max - EW'(F);
       r1_nan <= s_nan;
-      r1_inf <= s_pinf || s_ninf;
-      r1_inf_neg <= s_ninf;
+      r1_inf <= s_inf;
+      r1_inf_neg <= s_inf_neg;
       r1_negzero <= negative_zero;
     end
   end
@@ -194,7 +154,7 @@ module fp8_dpa_core #(
   logic signed [EW-1:0] r2_q;
   logic                 r2_nan, r2_inf, r2_inf_neg, r2_negzero;
   always_ff @(posedge clk) begin
-    if (rdy2 && v1) begin
+    if (load[1]) begin
       r2_terms <= terms;
       r2_q <= r1_q;
       r2_nan <= r1_nan;
@@ -218,7 +178,7 @@ module fp8_dpa_core #(
   logic signed [EW-1:0] r3_q;
   logic                 r3_nan, r3_inf, r3_inf_neg, r3_negzero;
   always_ff @(posedge clk) begin
-    if (rdy3 && v2) begin
+    if (load[2]) begin
       r3_sum <= sum;
       r3_q <= r2_q;
       r3_nan <= r2_nan;
@@ -236,6 +196,6 @@ module fp8_dpa_core #(
     .negative_zero(r3_negzero), .result(result));
 
   always_ff @(posedge clk) begin
-    if (rdy4 && v3) out_d <= result;
+    if (load[3]) out_d <= result;
   end
 endmodule

@@ -36,65 +36,27 @@ module fp8_dpa_exact_core #(
   localparam int SUMW = WW + 2;                 // signed window sum (C + products)
   localparam int EW = 10;
 
-  logic v1, v2, v3, v4;
-  logic rdy1, rdy2, rdy3, rdy4;
-  always_comb begin
-    rdy4 = !v4 || out_ready;
-    rdy3 = !v3 || rdy4;
-    rdy2 = !v2 || rdy3;
-    rdy1 = !v1 || rdy2;
-  end
-  assign in_ready = rdy1;
-  assign out_valid = v4;
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      v1 <= 1'b0;
-      v2 <= 1'b0;
-      v3 <= 1'b0;
-      v4 <= 1'b0;
-    end else begin
-      if (rdy1) v1 <= in_valid;
-      if (rdy2) v2 <= v1;
-      if (rdy3) v3 <= v2;
-      if (rdy4) v4 <= v3;
-    end
-  end
+  logic [3:0] load;  // stage k + 1's registers take their input
+  fp8_dpa_pipe_ctrl #(.STAGES(4)) u_ctrl (.clk, .rst_n, .in_valid, .in_ready, .out_valid, .out_ready,
+                                          .load);
 
   // ---------------------------------------------------------------------------------------------
   // S1: decode, products, special values.
-  logic [N-1:0]   a_sign, b_sign, a_zero, b_zero, a_nan, b_nan, a_inf, b_inf;
-  logic [4*N-1:0] a_sig, b_sig;
-  logic [6*N-1:0] a_exp, b_exp;
   logic [8*N-1:0] p_sig;
+  logic [7*N-1:0] p_exp;          // ea + eb
   logic [6*N-1:0] p_shift;        // product exponent - (-28): its place in the fixed-point register
-  logic [N-1:0]   p_sign, p_zero, p_nan, p_pinf, p_ninf;
+  logic [N-1:0]   p_sign;
+  logic           s_nan, s_inf, s_inf_neg, negative_zero;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [N-1:0]   p_zero;         // zeros need no care here: their p_sig is 0
+  /* verilator lint_on UNUSEDSIGNAL */
+  fp8_dpa_products #(.N(N)) u_products (
+    .a(in_a), .b(in_b), .e5m2(in_e5m2), .c(in_c), .nan_in(1'b0), .p_sig, .p_exp, .p_sign, .p_zero,
+    .nan(s_nan), .inf(s_inf), .inf_negative(s_inf_neg), .negative_zero);
   genvar i;
-  for (i = 0; i < N; i++) begin : g_products
-    fp8_dpa_decode u_a (.code(in_a[8*i +: 8]), .e5m2(in_e5m2), .sign(a_sign[i]), .sig(a_sig[4*i +: 4]),
-                        .exp(a_exp[6*i +: 6]), .zero(a_zero[i]), .nan(a_nan[i]), .inf(a_inf[i]));
-    fp8_dpa_decode u_b (.code(in_b[8*i +: 8]), .e5m2(in_e5m2), .sign(b_sign[i]), .sig(b_sig[4*i +: 4]),
-                        .exp(b_exp[6*i +: 6]), .zero(b_zero[i]), .nan(b_nan[i]), .inf(b_inf[i]));
-    always_comb begin
-      p_sig[8*i +: 8] = {4'd0, a_sig[4*i +: 4]} * {4'd0, b_sig[4*i +: 4]};
-      // ea + eb + 28 in [0, 58] for finite operands (an infinity's exponent, 16, is never used)
-      p_shift[6*i +: 6] = a_exp[6*i +: 6] + b_exp[6*i +: 6] + 6'd28;
-      p_sign[i] = a_sign[i] ^ b_sign[i];
-      p_zero[i] = a_zero[i] || b_zero[i];
-      p_nan[i] = a_nan[i] || b_nan[i] || (a_inf[i] && b_zero[i]) || (a_zero[i] && b_inf[i]);
-      p_pinf[i] = !p_nan[i] && (a_inf[i] || b_inf[i]) && !p_sign[i];
-      p_ninf[i] = !p_nan[i] && (a_inf[i] || b_inf[i]) && p_sign[i];
-    end
-  end
-
-  logic c_nan, c_inf, c_zero, s_pinf, s_ninf, s_nan, negative_zero;
-  always_comb begin
-    c_nan = in_c[30:23] == 8'hFF && in_c[22:0] != '0;
-    c_inf = in_c[30:23] == 8'hFF && in_c[22:0] == '0;
-    c_zero = in_c[30:0] == '0;
-    s_pinf = (|p_pinf) || (c_inf && !in_c[31]);
-    s_ninf = (|p_ninf) || (c_inf && in_c[31]);
-    s_nan = (|p_nan) || c_nan || (s_pinf && s_ninf);
-    negative_zero = c_zero && in_c[31] && (&(p_zero & p_sign));
+  for (i = 0; i < N; i++) begin : g_shifts
+    // ea + eb + 28 in [0, 58] for finite operands (an infinity's exponent, 16, is never used)
+    assign p_shift[6*i +: 6] = 6'(p_exp[7*i +: 7] + 7'd28);
   end
 
   logic [8*N-1:0] r1_p_sig;
@@ -103,14 +65,14 @@ module fp8_dpa_exact_core #(
   logic [31:0]    r1_c;
   logic           r1_nan, r1_inf, r1_inf_neg, r1_negzero;
   always_ff @(posedge clk) begin
-    if (rdy1 && in_valid) begin
+    if (load[0]) begin
       r1_p_sig <= p_sig;
       r1_p_shift <= p_shift;
       r1_p_sign <= p_sign;
       r1_c <= in_c;
       r1_nan <= s_nan;
-      r1_inf <= s_pinf || s_ninf;
-      r1_inf_neg <= s_ninf;
+      r1_inf <= s_inf;
+      r1_inf_neg <= s_inf_neg;
       r1_negzero <= negative_zero;
     end
   end
@@ -159,7 +121,7 @@ module fp8_dpa_exact_core #(
   logic [31:0]    r2_c;
   logic           r2_nan, r2_inf, r2_inf_neg, r2_negzero;
   always_ff @(posedge clk) begin
-    if (rdy2 && v1) begin
+    if (load[1]) begin
       r2_p_sum <= p_sum;
       r2_c_window <= c_window;
       r2_c_sign <= r1_c[31];
@@ -187,7 +149,7 @@ module fp8_dpa_exact_core #(
   logic [31:0]     r3_c;
   logic            r3_nan, r3_inf, r3_inf_neg, r3_negzero;
   always_ff @(posedge clk) begin
-    if (rdy3 && v2) begin
+    if (load[2]) begin
       r3_sum <= sum;
       r3_pass_c <= pass_c;
       r3_c <= r2_c;
@@ -206,6 +168,6 @@ module fp8_dpa_exact_core #(
     .negative_zero(r3_negzero), .result(rounded));
 
   always_ff @(posedge clk) begin
-    if (rdy4 && v3) out_d <= (r3_pass_c && !r3_nan && !r3_inf) ? r3_c : rounded;
+    if (load[3]) out_d <= (r3_pass_c && !r3_nan && !r3_inf) ? r3_c : rounded;
   end
 endmodule

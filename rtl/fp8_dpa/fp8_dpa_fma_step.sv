@@ -29,38 +29,23 @@ module fp8_dpa_fma_step #(
   localparam int SUMW = TW + 1;
   localparam logic signed [EW-1:0] NONE = {1'b1, {(EW - 1){1'b0}}};
 
-  logic                 a_sign, b_sign, a_zero, b_zero, a_nan, b_nan, a_inf, b_inf;
-  logic [3:0]           a_sig, b_sig;
-  logic signed [5:0]    a_exp, b_exp;
-  fp8_dpa_decode u_a (.code(a), .e5m2, .sign(a_sign), .sig(a_sig), .exp(a_exp), .zero(a_zero),
-                      .nan(a_nan), .inf(a_inf));
-  fp8_dpa_decode u_b (.code(b), .e5m2, .sign(b_sign), .sig(b_sig), .exp(b_exp), .zero(b_zero),
-                      .nan(b_nan), .inf(b_inf));
-
   logic [7:0]           p_sig;
+  logic signed [6:0]    p_exp7;
+  logic                 p_sign, p_zero, s_nan, s_inf, s_inf_neg, negative_zero;
+  fp8_dpa_products #(.N(1)) u_product (
+    .a, .b, .e5m2, .c(acc), .nan_in(1'b0), .p_sig, .p_exp(p_exp7), .p_sign, .p_zero, .nan(s_nan),
+    .inf(s_inf), .inf_negative(s_inf_neg), .negative_zero);
+
   logic signed [EW-1:0] p_exp, c_exp, e_max;
-  logic                 p_sign, p_zero, p_nan, p_inf;
-  logic                 c_nan, c_inf, c_zero;
+  logic                 c_zero;
   logic [23:0]          c_sig;
-  logic                 s_pinf, s_ninf, s_nan, negative_zero;
   logic signed [EW:0]   diff_p, diff_c;
   logic [DW-1:0]        p_d, c_d;
   always_comb begin
-    p_sig = {4'd0, a_sig} * {4'd0, b_sig};
-    p_exp = EW'(a_exp) + EW'(b_exp);
-    p_sign = a_sign ^ b_sign;
-    p_zero = a_zero || b_zero;
-    p_nan = a_nan || b_nan || (a_inf && b_zero) || (a_zero && b_inf);
-    p_inf = !p_nan && (a_inf || b_inf);
-    c_nan = acc[30:23] == 8'hFF && acc[22:0] != '0;
-    c_inf = acc[30:23] == 8'hFF && acc[22:0] == '0;
+    p_exp = EW'(p_exp7);
     c_zero = acc[30:0] == '0;
     c_sig = {acc[30:23] != 8'd0, acc[22:0]};
     c_exp = EW'({1'b0, (acc[30:23] == 8'd0) ? 8'd1 : acc[30:23]}) - EW'(127);
-    s_pinf = (p_inf && !p_sign) || (c_inf && !acc[31]);
-    s_ninf = (p_inf && p_sign) || (c_inf && acc[31]);
-    s_nan = p_nan || c_nan || (s_pinf && s_ninf);
-    negative_zero = c_zero && acc[31] && p_zero && p_sign;
     e_max = c_zero ? NONE : c_exp;
     if (!p_zero && p_exp > e_max) e_max = p_exp;
     diff_p = (EW + 1)'(e_max) - (EW + 1)'(p_exp);
@@ -79,6 +64,6 @@ module fp8_dpa_fma_step #(
   assign sum = {p_term[TW-1], p_term} + {c_term[TW-1], c_term};
 
   fp8_dpa_normround #(.SW(SUMW), .EW(EW), .RB(23), .RNE(1)) u_normround (
-    .sum, .q(e_max - EW'(F)), .nan(s_nan), .inf(s_pinf || s_ninf), .inf_negative(s_ninf),
+    .sum, .q(e_max - EW'(F)), .nan(s_nan), .inf(s_inf), .inf_negative(s_inf_neg),
     .negative_zero, .result);
 endmodule

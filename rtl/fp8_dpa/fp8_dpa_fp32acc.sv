@@ -24,42 +24,25 @@ module fp8_dpa_fp32acc #(
 );
   localparam int NS = N / STEPS_PER_STAGE;
 
-  logic [NS-1:0] v;
-  logic [NS:0]   rdy;
-  always_comb begin
-    rdy[NS] = out_ready;
-    for (int k = NS - 1; k >= 0; k--) rdy[k] = !v[k] || rdy[k+1];
-  end
-  assign in_ready = rdy[0];
-  assign out_valid = v[NS-1];
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      v <= '0;
-    end else begin
-      if (rdy[0]) v[0] <= in_valid;
-      for (int k = 1; k < NS; k++) begin
-        if (rdy[k]) v[k] <= v[k-1];
-      end
-    end
-  end
+  logic [NS-1:0] load;  // stage k's registers take their input
+  fp8_dpa_pipe_ctrl #(.STAGES(NS)) u_ctrl (.clk, .rst_n, .in_valid, .in_ready, .out_valid, .out_ready,
+                                           .load);
 
   genvar k, s;
   for (k = 0; k < NS; k++) begin : g_stage
     logic [31:0]    acc_in;
     logic [8*N-1:0] a_in, b_in;
-    logic           e5m2_in, load;
+    logic           e5m2_in;
     if (k == 0) begin : g_first
       assign acc_in = in_c;
       assign a_in = in_a;
       assign b_in = in_b;
       assign e5m2_in = in_e5m2;
-      assign load = rdy[0] && in_valid;
     end else begin : g_next
       assign acc_in = g_stage[k-1].r_acc;
       assign a_in = g_stage[k-1].r_a;
       assign b_in = g_stage[k-1].r_b;
       assign e5m2_in = g_stage[k-1].r_e5m2;
-      assign load = rdy[k] && v[k-1];
     end
     for (s = 0; s < STEPS_PER_STAGE; s++) begin : g_step
       localparam int J = k * STEPS_PER_STAGE + s;  // product index
@@ -78,7 +61,7 @@ module fp8_dpa_fp32acc #(
     logic           r_e5m2;
     /* verilator lint_on UNUSEDSIGNAL */
     always_ff @(posedge clk) begin
-      if (load) begin
+      if (load[k]) begin
         r_acc <= g_step[STEPS_PER_STAGE-1].result;
         r_a <= a_in;
         r_b <= b_in;

@@ -86,8 +86,9 @@ constexpr Fp8DpaParameters parameters_of(const Fp8DpaVariant& v) {
 // reads this list too).
 // clang-format off
 inline constexpr const char* kFp8DpaSources[] = {
-    "fp8_dpa_decode.sv", "fp8_dpa_align.sv", "fp8_dpa_normround.sv", "fp8_dpa_core.sv",
-    "fp8_dpa_fma_step.sv", "fp8_dpa_fp32acc.sv", "fp8_dpa_exact_core.sv", "fp8_dpa_unit.sv",
+    "fp8_dpa_decode.sv", "fp8_dpa_products.sv", "fp8_dpa_pipe_ctrl.sv", "fp8_dpa_align.sv",
+    "fp8_dpa_normround.sv", "fp8_dpa_core.sv", "fp8_dpa_fma_step.sv", "fp8_dpa_fp32acc.sv",
+    "fp8_dpa_exact_core.sv", "fp8_dpa_unit.sv",
 };
 // clang-format on
 
