@@ -146,14 +146,7 @@ RunMetrics collect_metrics(const Cluster& c) {
       const CoprocessorRtl* r = static_cast<const CoprocessorIssueModel&>(g->issue_model()).rtl();
       if (!r) continue;
       any = r;
-      const CoprocessorRtlStats& s = r->stats();
-      rtl.descriptors += s.descriptors;
-      rtl.decoder_mismatches += s.decoder_mismatches;
-      rtl.decode_cycles += s.decode_cycles;
-      rtl.reduce_jobs += s.reduce_jobs;
-      rtl.reduce_cycles += s.reduce_cycles;
-      rtl.reduce_elements_checked += s.reduce_elements_checked;
-      rtl.reduce_wrong_elements += s.reduce_wrong_elements;
+      rtl += r->stats();
     }
     if (any) {
       m["coproc_rtl_clock_GHz"] = 1e-9 / any->period().to_seconds();  // of the period in whole ps

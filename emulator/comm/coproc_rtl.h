@@ -46,6 +46,17 @@ struct CoprocessorRtlStats {
   uint64_t descriptors = 0, decoder_mismatches = 0;
   uint64_t reduce_jobs = 0, reduce_cycles = 0, reduce_elements_checked = 0, reduce_wrong_elements = 0;
   uint64_t decode_cycles = 0;
+
+  CoprocessorRtlStats& operator+=(const CoprocessorRtlStats& o) {
+    descriptors += o.descriptors;
+    decoder_mismatches += o.decoder_mismatches;
+    decode_cycles += o.decode_cycles;
+    reduce_jobs += o.reduce_jobs;
+    reduce_cycles += o.reduce_cycles;
+    reduce_elements_checked += o.reduce_elements_checked;
+    reduce_wrong_elements += o.reduce_wrong_elements;
+    return *this;
+  }
 };
 
 // Whether this build has the RTL models (Verilator found, HWLAB_RTL on).
