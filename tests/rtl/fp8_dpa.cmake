@@ -8,10 +8,19 @@
 if(NOT TARGET hwlab_rtl_fp8_dpa)
   return()
 endif()
-hwlab_test(test_rtl_fp8_dpa fp8_dpa/test_fp8_dpa.cpp)
+# The bench's sources (fp8_dpa/test_fp8_dpa.cpp says which file does what); both benches build them.
+set(HWLAB_FP8_DPA_TEST_SOURCES
+  fp8_dpa/fp8_dpa_bench.cpp
+  fp8_dpa/fp8_dpa_vectors.cpp
+  fp8_dpa/test_fp8_dpa_crafted.cpp
+  fp8_dpa/test_fp8_dpa_random.cpp
+  fp8_dpa/test_fp8_dpa_variants.cpp
+  fp8_dpa/test_fp8_dpa.cpp
+)
+hwlab_test(test_rtl_fp8_dpa ${HWLAB_FP8_DPA_TEST_SOURCES})
 target_link_libraries(test_rtl_fp8_dpa PRIVATE hwlab_rtl_fp8_dpa hwlab_numerics)
 
-add_executable(test_rtl_fp8_dpa_traced EXCLUDE_FROM_ALL fp8_dpa/test_fp8_dpa.cpp
+add_executable(test_rtl_fp8_dpa_traced EXCLUDE_FROM_ALL ${HWLAB_FP8_DPA_TEST_SOURCES}
                $<TARGET_OBJECTS:hwlab_catch_main>)
 target_link_libraries(test_rtl_fp8_dpa_traced PRIVATE hwlab_rtl_fp8_dpa_traced hwlab_numerics Catch2::Catch2)
 hwlab_warnings(test_rtl_fp8_dpa_traced)
