@@ -136,18 +136,17 @@ RunMetrics collect_metrics(const Cluster& c) {
   }
   if (c.coprocessor()) {
     double stalls = 0;
-    for (const auto& g : c.gpus())
-      stalls += static_cast<double>(static_cast<const CoprocessorIssueModel&>(g->issue_model()).queue_full_stalls());
-    m["coproc_queue_full_stalls"] = stalls;
-    // Cycle-level co-processor (model rtl): what the RTL did, and its verdicts against the C++ models.
-    CoprocessorRtlStats rtl;
+    CoprocessorRtlStats rtl;  // cycle-level co-processor (model rtl): what the RTL did, and its verdicts
     const CoprocessorRtl* any = nullptr;
     for (const auto& g : c.gpus()) {
-      const CoprocessorRtl* r = static_cast<const CoprocessorIssueModel&>(g->issue_model()).rtl();
-      if (!r) continue;
-      any = r;
-      rtl += r->stats();
+      const auto& issue = static_cast<const CoprocessorIssueModel&>(g->issue_model());
+      stalls += static_cast<double>(issue.queue_full_stalls());
+      if (const CoprocessorRtl* r = issue.rtl()) {
+        any = r;
+        rtl += r->stats();
+      }
     }
+    m["coproc_queue_full_stalls"] = stalls;
     if (any) {
       m["coproc_rtl_clock_GHz"] = 1e-9 / any->period().to_seconds();  // of the period in whole ps
       m["coproc_rtl_reduce_units"] = any->units();

@@ -30,6 +30,18 @@ std::vector<int> staggered(const std::vector<int>& streams, int me, int count, P
   return order;
 }
 
+// A combine reduction of `outputs` BF16 token rows, each the sum of `addends` rows (+ the receiver's
+// FP32 accumulator when `accumulate`), from `bytes` of contributions.
+ReduceWork combine_reduction(const PhasePlan& p, uint64_t bytes, int outputs, uint64_t addends, bool accumulate) {
+  ReduceWork w;
+  w.bytes = bytes;
+  w.outputs = static_cast<uint64_t>(outputs);
+  w.cols_per_row = static_cast<uint64_t>(p.combine_bytes_per_token) / 2;  // BF16 elements of a token
+  w.addends = addends;
+  w.accumulate = accumulate;
+  return w;
+}
+
 }  // namespace
 
 sc_time CommEngine::send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue) {
@@ -209,15 +221,9 @@ void CommEngine::on_arrival(Transfer& t, const sc_time& done) {
     case TransferKind::combine_peer:
     case TransferKind::combine_reduced: {
       // Summed into the receiver's FP32 accumulator.
-      const PhasePlan& p = registry_.get(t.phase).plan;
-      ReduceWork w;
-      w.bytes = t.bytes;
-      w.outputs = static_cast<uint64_t>(t.tokens);
-      w.cols_per_row = static_cast<uint64_t>(p.combine_bytes_per_token) / 2;
-      w.addends = 1;
-      w.accumulate = true;
       const int phase = t.phase, tokens = t.tokens;
-      issue_.reduce(w, done, [this, phase, tokens](const sc_time& summed) { ports_.record(phase, true, tokens, summed); });
+      issue_.reduce(combine_reduction(registry_.get(phase).plan, t.bytes, tokens, 1, true), done,
+                    [this, phase, tokens](const sc_time& summed) { ports_.record(phase, true, tokens, summed); });
       return;
     }
     case TransferKind::combine_to_forwarder: break;
@@ -244,15 +250,11 @@ void CommEngine::on_arrival(Transfer& t, const sc_time& done) {
   back.bytes = static_cast<uint64_t>(back.tokens) * static_cast<uint64_t>(p.combine_bytes_per_token);
   // The node's sums of each token, BF16 out; a token has as many addends as GPUs of the node it went
   // to, so the reduce unit sees the window's contributions as rows of about that many addends.
-  const auto C = static_cast<uint64_t>(p.combine_bytes_per_token);
-  ReduceWork w;
-  w.bytes = join.bytes;
-  w.outputs = static_cast<uint64_t>(back.tokens);
-  w.cols_per_row = C / 2;
-  const uint64_t contributed_rows = join.bytes / C;
-  w.addends = std::max<uint64_t>(1, (contributed_rows + w.outputs - 1) / std::max<uint64_t>(1, w.outputs));
-  w.accumulate = false;
-  issue_.reduce(w, join.last, [this, back](const sc_time& reduced) { send(back, CommRole::ib_send, true, reduced, false); });
+  const uint64_t contributed_rows = join.bytes / static_cast<uint64_t>(p.combine_bytes_per_token);
+  const auto outputs = static_cast<uint64_t>(std::max(1, back.tokens));
+  const uint64_t addends = std::max<uint64_t>(1, (contributed_rows + outputs - 1) / outputs);
+  issue_.reduce(combine_reduction(p, join.bytes, back.tokens, addends, false), join.last,
+                [this, back](const sc_time& reduced) { send(back, CommRole::ib_send, true, reduced, false); });
 }
 
 }  // namespace hwlab::emulator

@@ -61,7 +61,6 @@ void Gpu::run_task(const Task& task, int stream) {
   if (dependency(task, settings_.comm_only, &before)) wait_for(before);
   quantum_.sync();
   running_ = task;
-  started_ = true;
   const sc_time start = sc_core::sc_time_stamp();
   const int phase = registry_.phase_index(task.layer, task.micro_batch);
   switch (task.kind) {
@@ -186,9 +185,9 @@ void Gpu::rx_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc_time&
 std::string Gpu::waiting_on() const {
   if (finished()) return std::string();
   if (!waiting_.active) {
-    if (!started_) return "its first task to start";
-    return fmt::format("its {} of layer {}, micro-batch {} to end (running)", task_name(running_.kind),
-                       running_.layer, running_.micro_batch);
+    if (!running_) return "its first task to start";
+    return fmt::format("its {} of layer {}, micro-batch {} to end (running)", task_name(running_->kind),
+                       running_->layer, running_->micro_batch);
   }
   const Task& t = waiting_.task;
   return fmt::format("{}{} of layer {}, micro-batch {}", task_name(t.kind), waiting_.arrivals ? " arrivals" : "",

@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,8 +108,7 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
     bool arrivals = false;  // for the task's arrivals (dispatch, combine), else for the task to end
     Task task{};
   } waiting_;  // what the GPU waits on, for waiting_on()
-  Task running_{};  // the last task started (what a GPU that waits on nothing else is busy with)
-  bool started_ = false;
+  std::optional<Task> running_;  // the last task started (what a GPU that waits on nothing else is busy with)
   int streams_done_ = 0;
   int wrong_deliveries_ = 0;
   uint64_t bytes_sent_[2][2] = {{0, 0}, {0, 0}};

@@ -1,12 +1,9 @@
 // REDUCE: the sum of EP combine (arXiv 2505.09343 §4.4.1, "Reduce Operations"), done where the
 // result lands, in one documented order so that every run and every implementation agree bit for bit.
-#include <cmath>
-
 #include <fmt/format.h>
 
 #include "isa/exec_context.h"
 #include "isa/insns/insns.h"
-#include "isa/numerics/formats.h"
 #include "isa/rows.h"
 
 namespace hwlab::isa::insns {
