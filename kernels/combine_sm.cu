@@ -2,6 +2,8 @@
 // its expert outputs on this rank (FP32 accumulation, BF16 result) is written straight into the
 // token owner's staging row; the owner then sums its staging rows (reduce_tokens_kernel below). The weighted
 // reduction happens where the expert outputs are, so one BF16 row per (token, rank) crosses NVLink.
+// The pull combine (reduce_pull_kernel) skips the staging: the owner reads those weighted rows from
+// the peers' memory and sums them as they arrive, so each crosses NVLink once and is never stored.
 #include <cuda_bf16.h>
 
 #include "kernels/cuda_check.h"
@@ -70,9 +72,12 @@ __global__ void __launch_bounds__(kExchangeThreads, 1) combine_kernel(const Comb
   }
 }
 
-__global__ void __launch_bounds__(kExchangeThreads, 1)
-    reduce_tokens_kernel(const int4* staging, const int64_t* offset, const int32_t* rows, int64_t tokens, int vectors,
-                         int4* out) {
+// out[t] = BF16(sum of the rows row_of(k), k in [offset[t], offset[t + 1]), in FP32, in k order): one
+// warp per token. kRows rows are loaded before any is added, so that rows read over NVLink (the pull
+// combine) have more bytes in flight; the additions keep their order, so the sums do not change.
+template <int kRows, class RowOf>
+__device__ __forceinline__ void reduce_rows(RowOf row_of, const int64_t* offset, int64_t tokens, int vectors,
+                                            int4* out) {
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / 32);
   for (int64_t t = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32; t < tokens; t += warps) {
@@ -80,16 +85,24 @@ __global__ void __launch_bounds__(kExchangeThreads, 1)
 #pragma unroll 1
     for (int base = 0; base < vectors; base += 32 * kVectorsPerPass) {
       float acc[kVectorsPerPass][8] = {};
-      for (int64_t k = k0; k < k1; ++k) {
-        const int4* src = staging + static_cast<int64_t>(rows[k]) * vectors;
-        int4 v[kVectorsPerPass];
+      for (int64_t k = k0; k < k1; k += kRows) {
+        int4 v[kRows][kVectorsPerPass];
 #pragma unroll
-        for (int u = 0; u < kVectorsPerPass; ++u) {
-          const int i = base + u * 32 + lane;
-          if (i < vectors) v[u] = load_stream_16(src + i);
+        for (int j = 0; j < kRows; ++j) {
+          if (k + j >= k1) break;
+          const int4* src = row_of(k + j);
+#pragma unroll
+          for (int u = 0; u < kVectorsPerPass; ++u) {
+            const int i = base + u * 32 + lane;
+            if (i < vectors) v[j][u] = load_stream_16(src + i);
+          }
         }
 #pragma unroll
-        for (int u = 0; u < kVectorsPerPass; ++u) accumulate(acc[u], v[u], 1.0f);
+        for (int j = 0; j < kRows; ++j) {
+          if (k + j >= k1) break;
+#pragma unroll
+          for (int u = 0; u < kVectorsPerPass; ++u) accumulate(acc[u], v[j][u], 1.0f);
+        }
       }
 #pragma unroll
       for (int u = 0; u < kVectorsPerPass; ++u) {
@@ -100,11 +113,33 @@ __global__ void __launch_bounds__(kExchangeThreads, 1)
   }
 }
 
+__global__ void __launch_bounds__(kExchangeThreads, 1)
+    reduce_tokens_kernel(const int4* staging, const int64_t* offset, const int32_t* rows, int64_t tokens, int vectors,
+                         int4* out) {
+  reduce_rows<1>([=](int64_t k) { return staging + static_cast<int64_t>(rows[k]) * vectors; }, offset, tokens,
+              vectors, out);
+}
+
+__global__ void __launch_bounds__(kExchangeThreads, 1) reduce_pull_kernel(const PullArgs a) {
+  const int vectors = a.hidden / 8;
+  reduce_rows<2>(
+      [&a, vectors](int64_t k) {
+        return reinterpret_cast<const int4*>(a.packs[a.src_gpu[k]]) + static_cast<int64_t>(a.src_row[k]) * vectors;
+      },
+      a.offset, a.tokens, vectors, reinterpret_cast<int4*>(a.out));
+}
+
 }  // namespace
 
 void launch_combine(const CombineArgs& args, int num_sms, cudaStream_t stream) {
   combine_kernel<<<num_sms, kExchangeThreads, 0, stream>>>(args);
   HWLAB_CUDA_LAUNCHED("combine_kernel");
+}
+
+void launch_reduce_pull(const PullArgs& args, int num_sms, cudaStream_t stream) {
+  if (args.tokens == 0) return;
+  reduce_pull_kernel<<<num_sms, kExchangeThreads, 0, stream>>>(args);
+  HWLAB_CUDA_LAUNCHED("reduce_pull_kernel");
 }
 
 void launch_reduce_tokens(const uint16_t* staging, const int64_t* offset, const int32_t* row, int64_t tokens,

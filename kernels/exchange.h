@@ -66,6 +66,20 @@ void plan_warp_roles(const int64_t* rows, int num_peers, int* warp_begin);
 void launch_reduce_tokens(const uint16_t* staging, const int64_t* offset, const int32_t* row, int64_t tokens,
                           int hidden, uint16_t* out, int num_sms, cudaStream_t stream);
 
+// Combine by pulling: out[i] = BF16(sum over k in [offset[i], offset[i+1]) of row src_row[k] of
+// packs[src_gpu[k]], in FP32, in k order): the sums launch_reduce_tokens makes after the push
+// exchange, read straight from each GPU's weighted rows (peer memory over NVLink, or local).
+struct PullArgs {
+  const uint16_t* packs[kMaxPeers] = {};  // BF16 [rows][hidden] per GPU
+  const int64_t* offset = nullptr;
+  const int32_t* src_gpu = nullptr;
+  const int32_t* src_row = nullptr;
+  int64_t tokens = 0;
+  int hidden = 0;  // multiple of 8
+  uint16_t* out = nullptr;
+};
+void launch_reduce_pull(const PullArgs& args, int num_sms, cudaStream_t stream);
+
 // All GPUs of the exchange meet: GPU `me` writes `epoch` into every peer's flag slot `me`
 // (system-scope release, after a system fence, so its earlier peer writes are visible first) and
 // waits until its own slots hold `epoch` from every peer. A wait longer than timeout_ns stores

@@ -3,6 +3,7 @@
 #include <cublasLt.h>
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "kernels/cuda_check.h"
 
@@ -35,7 +36,7 @@ struct Fp8Gemm::Plan {
   }
 };
 
-Fp8Gemm::Fp8Gemm() {
+Fp8Gemm::Fp8Gemm(Fp8Scaling scaling) : scaling_(scaling) {
   cublasLtHandle_t h = nullptr;
   LT_CHECK(cublasLtCreate(&h));
   handle_ = h;
@@ -63,6 +64,18 @@ Fp8Gemm::Plan& Fp8Gemm::plan(int m, int n, int k, int64_t lda, int64_t ldb, int6
   if (sm_target_ > 0)
     LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET, &sm_target_,
                                             sizeof(sm_target_)));
+  if (scaling_ == Fp8Scaling::block) {  // cuBLASLt's A is the weights (128x128), its B the tokens (1x128)
+    const int32_t weights = CUBLASLT_MATMUL_MATRIX_SCALE_BLK128x128_32F, tokens = CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
+    LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, &weights, sizeof(weights)));
+    LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, &tokens, sizeof(tokens)));
+    // The heuristic refuses block scaling (CUBLAS_STATUS_INVALID_VALUE) while the scale pointers are
+    // unset (found on cuBLASLt 13.1, H100): an aligned placeholder here, the real ones in run().
+    const void* placeholder = workspace_;
+    LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &placeholder,
+                                            sizeof(placeholder)));
+    LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &placeholder,
+                                            sizeof(placeholder)));
+  }
   // cuBLASLt's A = weights, k x n column-major (our B[n][k] row-major); its B = tokens, k x m.
   LT_CHECK(cublasLtMatrixLayoutCreate(&p->a, CUDA_R_8F_E4M3, static_cast<uint64_t>(k), static_cast<uint64_t>(n), ldb));
   LT_CHECK(cublasLtMatrixLayoutCreate(&p->b, CUDA_R_8F_E4M3, static_cast<uint64_t>(k), static_cast<uint64_t>(m), lda));
@@ -78,7 +91,8 @@ Fp8Gemm::Plan& Fp8Gemm::plan(int m, int n, int k, int64_t lda, int64_t ldb, int6
   cublasLtMatmulPreferenceDestroy(pref);
   if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
     char text[200];
-    std::snprintf(text, sizeof(text), "cuBLASLt has no FP8 GEMM for m=%d n=%d k=%d (status %d)", m, n, k,
+    std::snprintf(text, sizeof(text), "cuBLASLt has no %sFP8 GEMM with BF16 output for m=%d n=%d k=%d (status %d)",
+                  scaling_ == Fp8Scaling::block ? "block-scaled (1x128 x 128x128) " : "", m, n, k,
                   static_cast<int>(st));
     throw CudaError(text);
   }
@@ -87,9 +101,15 @@ Fp8Gemm::Plan& Fp8Gemm::plan(int m, int n, int k, int64_t lda, int64_t ldb, int6
 }
 
 void Fp8Gemm::run(int m, int n, int k, const uint8_t* a, int64_t lda, const uint8_t* b, int64_t ldb, uint16_t* d,
-                  int64_t ldd, cudaStream_t stream) {
+                  int64_t ldd, cudaStream_t stream, Fp8Scales scales) {
   if (m == 0) return;
+  if (scaling_ == Fp8Scaling::block && (!scales.a || !scales.b || k % 128 != 0 || n % 128 != 0))
+    throw std::invalid_argument("block-scaled FP8 GEMM: needs both scale arrays and k, n multiples of 128");
   Plan& p = plan(m, n, k, lda, ldb, ldd);
+  if (scaling_ == Fp8Scaling::block) {
+    LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &scales.b, sizeof(scales.b)));
+    LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &scales.a, sizeof(scales.a)));
+  }
   const float alpha = 1.0f, beta = 0.0f;
   LT_CHECK(cublasLtMatmul(as_handle(handle_), p.op, &alpha, b, p.a, a, p.b, &beta, d, p.d, d, p.d, &p.algo, workspace_,
                           workspace_bytes_, stream));

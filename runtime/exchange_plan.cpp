@@ -221,6 +221,27 @@ ExchangePlan build_exchange_plan(const workloads::WorkloadConfig& w, const workl
   return plan;
 }
 
+CombinePull combine_pull_sources(const ExchangePlan& plan, int me) {
+  const GpuExchange& g = plan.gpus[static_cast<size_t>(me)];
+  // Which GPU each send row went to, and where it sits in that GPU's receive order.
+  std::vector<int32_t> to_gpu(static_cast<size_t>(g.total_send_rows)), at_row(static_cast<size_t>(g.total_send_rows));
+  for (size_t q = 0; q < plan.gpus.size(); ++q) {
+    const int64_t first = g.send_offset[q], there = plan.gpus[q].recv_offset[static_cast<size_t>(me)];
+    for (int64_t i = 0; i < g.send_rows[q]; ++i) {
+      to_gpu[static_cast<size_t>(first + i)] = static_cast<int32_t>(q);
+      at_row[static_cast<size_t>(first + i)] = static_cast<int32_t>(there + i);
+    }
+  }
+  CombinePull pull;
+  pull.gpu.reserve(g.reduce_send_row.size());
+  pull.row.reserve(g.reduce_send_row.size());
+  for (int32_t r : g.reduce_send_row) {
+    pull.gpu.push_back(to_gpu[static_cast<size_t>(r)]);
+    pull.row.push_back(at_row[static_cast<size_t>(r)]);
+  }
+  return pull;
+}
+
 MoeMemory moe_memory(const ExchangePlan& plan, int gpu, bool with_gemm, bool with_pack, int expert_intermediate) {
   const GpuExchange& g = plan.gpus[static_cast<size_t>(gpu)];
   const int64_t meta = static_cast<int64_t>(sizeof(TokenMeta));

@@ -76,6 +76,16 @@ struct ExchangePlan {
 ExchangePlan build_exchange_plan(const workloads::WorkloadConfig& workload, const workloads::ExpertLayout& layout,
                                  const std::vector<workloads::Routing>& tokens_by_rank, int physical_gpus);
 
+// Combine by pulling (the SM exchange's default): the owner reads each weighted row straight from
+// the combine pack of the GPU that computed it, instead of that GPU pushing it into the owner's
+// staging rows first. Reduce entry k of GPU `me` (its staging row reduce_send_row[k], a row of its
+// send block for GPU q) is row plan.gpus[q].recv_offset[me] + (reduce_send_row[k] - send_offset[q])
+// of GPU q's combine pack: gpu[k] = q, row[k] = that row.
+struct CombinePull {
+  std::vector<int32_t> gpu, row;  // [reduce entry]
+};
+CombinePull combine_pull_sources(const ExchangePlan& plan, int me);
+
 // Device memory one physical GPU needs for a MoE run, by buffer, in bytes (see runtime/README.md).
 struct MoeMemory {
   int64_t input = 0, receive = 0, send_pack = 0, expert = 0, combine = 0, plan = 0;

@@ -10,8 +10,9 @@ namespace hwlab::runtime {
 
 using kernels::DeviceArray;
 
-ExpertStage::ExpertStage(const MoeState& st, int intermediate, bool shared_local)
-    : hidden_(st.mb[0].plan.hidden),
+ExpertStage::ExpertStage(const MoeState& st, int intermediate, bool shared_local, kernels::Fp8Scaling scaling)
+    : gemm(scaling),
+      hidden_(st.mb[0].plan.hidden),
       inter_(intermediate),
       slots_(st.mb[0].plan.slots_per_rank),
       row_bytes_(static_cast<int>(st.mb[0].plan.dispatch_row_bytes)),
@@ -21,24 +22,80 @@ ExpertStage::ExpertStage(const MoeState& st, int intermediate, bool shared_local
   w2_ = DeviceArray<uint8_t>(L * H * I, "expert weights W2 (down, FP8)");
   kernels::launch_fill_fp8(w1_.get(), static_cast<int64_t>(w1_.bytes()), 0x5eed01u, nullptr);
   kernels::launch_fill_fp8(w2_.get(), static_cast<int64_t>(w2_.bytes()), 0x5eed02u, nullptr);
-  const auto chunk = static_cast<size_t>(kGemmChunkRows);
+  // Block-scaled GEMMs run on up to kBlockScaledRowMultiple - 1 rows past a segment: slack rows.
+  const auto chunk = static_cast<size_t>(kGemmChunkRows + kernels::kBlockScaledRowMultiple);
   a_ = DeviceArray<uint8_t>(chunk * static_cast<size_t>(row_bytes_), "GEMM input scratch");
   g1_ = DeviceArray<uint16_t>(chunk * 2 * I, "GEMM1 output scratch");
   act_ = DeviceArray<uint8_t>(chunk * I, "activation scratch (FP8)");
   act_scale_ = DeviceArray<float>(chunk * I / 128, "activation scales");
+  HWLAB_CUDA_CHECK(cudaMemset(a_.get(), 0, a_.bytes()));  // slack rows: zeros, not NaN codes
+  HWLAB_CUDA_CHECK(cudaMemset(act_.get(), 0, act_.bytes()));
+  HWLAB_CUDA_CHECK(cudaMemset(act_scale_.get(), 0, act_scale_.bytes()));
   if (shared_local_) shared_out_ = DeviceArray<uint16_t>(chunk * H, "shared expert output scratch");
+  if (scaling == kernels::Fp8Scaling::block) {
+    w1_scale_ = DeviceArray<float>(L * (2 * I / 128) * (H / 128), "expert weight scales W1 (128x128)");
+    w2_scale_ = DeviceArray<float>(L * (H / 128) * (I / 128), "expert weight scales W2 (128x128)");
+    kernels::launch_fill_scales(w1_scale_.get(), static_cast<int64_t>(w1_scale_.size()), 0x5ca1e1u, nullptr);
+    kernels::launch_fill_scales(w2_scale_.get(), static_cast<int64_t>(w2_scale_.size()), 0x5ca1e2u, nullptr);
+    token_scale_ = DeviceArray<float>(chunk * std::max(H, I) / 128, "token scales in cuBLASLt's order");
+  }
   HWLAB_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
+void ExpertStage::scaled_gemm(int m, int n, int k, const uint8_t* a, int64_t lda, const float* a_scale,
+                              int64_t a_scale_stride, const uint8_t* w, const float* w_scale, uint16_t* d,
+                              int64_t ldd, int64_t scratch_at, cudaStream_t stream) {
+  if (gemm.scaling() == kernels::Fp8Scaling::tensor) return gemm.run(m, n, k, a, lda, w, k, d, ldd, stream);
+  // Up to 3 rows past the segment ride along (the next segment's rows, or the buffers' slack): their
+  // outputs land on rows that are computed later or never read.
+  const int rows = (m + kernels::kBlockScaledRowMultiple - 1) / kernels::kBlockScaledRowMultiple *
+                   kernels::kBlockScaledRowMultiple;
+  float* scales = token_scale_.get() + scratch_at;
+  kernels::launch_transpose_scales(a_scale, a_scale_stride, k / 128, rows, rows, scales, stream);
+  gemm.run(rows, n, k, a, lda, w, k, d, ldd, stream, {scales, w_scale});
+}
+
+void ExpertStage::gemm1(int m, const uint8_t* a, int64_t lda, int slot, uint16_t* g1, int64_t scratch_at,
+                        cudaStream_t stream) {
+  const int64_t H = hidden_, I = inter_;
+  // The dispatch row's own scales follow its FP8 bytes.
+  const float* w_scale = gemm.scaling() == kernels::Fp8Scaling::block ? w1_scale_.get() + slot * (2 * I / 128) * (H / 128)
+                                                                      : nullptr;
+  scaled_gemm(m, 2 * inter_, hidden_, a, lda, reinterpret_cast<const float*>(a + H), lda / 4,
+              w1_.get() + slot * 2 * I * H, w_scale, g1, 2 * I, scratch_at, stream);
+}
+
+void ExpertStage::gemm2(int m, const uint8_t* act, const float* act_scale, int slot, uint16_t* out, int64_t scratch_at,
+                        cudaStream_t stream) {
+  const int64_t H = hidden_, I = inter_;
+  const float* w_scale = gemm.scaling() == kernels::Fp8Scaling::block ? w2_scale_.get() + slot * (H / 128) * (I / 128)
+                                                                      : nullptr;
+  scaled_gemm(m, hidden_, inter_, act, I, act_scale, I / 128, w2_.get() + slot * H * I, w_scale, out, H, scratch_at,
+              stream);
+}
+
+kernels::CheckScales ExpertStage::check_scales(int which, const uint8_t* a, int slot) const {
+  kernels::CheckScales c;
+  if (gemm.scaling() != kernels::Fp8Scaling::block) return c;
+  const int64_t H = hidden_, I = inter_;
+  if (which == 1) {
+    c.a = reinterpret_cast<const float*>(a + H);
+    c.a_stride = row_bytes_ / 4;
+    c.b = w1_scale_.get() + slot * (2 * I / 128) * (H / 128);
+  } else {
+    c.a = act_scale_.get();
+    c.a_stride = I / 128;
+    c.b = w2_scale_.get() + slot * (H / 128) * (I / 128);
+  }
+  return c;
+}
+
 void ExpertStage::ffn(int64_t rows, const uint8_t* a, int64_t lda, int weight_slot, uint16_t* out, const Lane& lane) {
-  const auto H = static_cast<size_t>(hidden_), I = static_cast<size_t>(inter_);
   for (int64_t r0 = 0; r0 < rows; r0 += kGemmChunkRows) {
     const int m = static_cast<int>(std::min(kGemmChunkRows, rows - r0));
-    gemm.run(m, 2 * inter_, hidden_, a + r0 * lda, lda, w1_.get() + static_cast<size_t>(weight_slot) * 2 * I * H,
-             hidden_, g1_.get(), 2 * inter_, lane.stream);
+    gemm1(m, a + r0 * lda, lda, weight_slot, g1_.get(), 0, lane.stream);
     kernels::launch_swiglu_quant(g1_.get(), m, inter_, act_.get(), act_scale_.get(), lane.stream);
-    gemm.run(m, hidden_, inter_, act_.get(), inter_, w2_.get() + static_cast<size_t>(weight_slot) * H * I, inter_,
-             out + r0 * static_cast<int64_t>(H), hidden_, lane.stream);
+    gemm2(m, act_.get(), act_scale_.get(), weight_slot, out, 0, lane.stream);  // `out` holds one chunk
   }
 }
 
@@ -59,17 +116,17 @@ void ExpertStage::run(MoeState& st, int m, const Lane& lane) {
     for (size_t i = first_slot; i + 1 < g.slot_offset.size() && g.slot_offset[i] < r1; ++i) {
       const int64_t s0 = std::max(g.slot_offset[i], r0), s1 = std::min(g.slot_offset[i + 1], r1);
       if (s1 <= s0) continue;
-      gemm.run(static_cast<int>(s1 - s0), 2 * inter_, hidden_, a_.get() + (s0 - r0) * row_bytes_, row_bytes_,
-               w1_.get() + static_cast<int64_t>(i % static_cast<size_t>(slots_)) * 2 * I * H, hidden_,
-               g1_.get() + (s0 - r0) * 2 * I, 2 * I, lane.stream);
+      gemm1(static_cast<int>(s1 - s0), a_.get() + (s0 - r0) * row_bytes_, row_bytes_,
+            static_cast<int>(i % static_cast<size_t>(slots_)), g1_.get() + (s0 - r0) * 2 * I,
+            (s0 - r0) * (H / 128), lane.stream);
     }
     kernels::launch_swiglu_quant(g1_.get(), r1 - r0, inter_, act_.get(), act_scale_.get(), lane.stream);
     for (size_t i = first_slot; i + 1 < g.slot_offset.size() && g.slot_offset[i] < r1; ++i) {
       const int64_t s0 = std::max(g.slot_offset[i], r0), s1 = std::min(g.slot_offset[i + 1], r1);
       if (s1 <= s0) continue;
-      gemm.run(static_cast<int>(s1 - s0), hidden_, inter_, act_.get() + (s0 - r0) * I, I,
-               w2_.get() + static_cast<int64_t>(i % static_cast<size_t>(slots_)) * H * I, I,
-               s.expert_out.get() + s0 * H, H, lane.stream);
+      gemm2(static_cast<int>(s1 - s0), act_.get() + (s0 - r0) * I, act_scale_.get() + (s0 - r0) * (I / 128),
+            static_cast<int>(i % static_cast<size_t>(slots_)), s.expert_out.get() + s0 * H,
+            (s0 - r0) * (I / 128), lane.stream);
       if (g.slot_offset[i + 1] <= r1) slot = i + 1;
     }
   }
@@ -95,7 +152,7 @@ ExpertStage::Check ExpertStage::check(MoeState& st, int m, const Lane& lane) {
   size_t slot = 0;
   while (slot + 1 < g.slot_offset.size() && g.slot_offset[slot + 1] == g.slot_offset[slot]) ++slot;
   if (slot + 1 >= g.slot_offset.size()) return c;
-  const int rows = static_cast<int>(std::min<int64_t>(64, g.slot_offset[slot + 1] - g.slot_offset[slot]));
+  const int rows = static_cast<int>(std::min<int64_t>(63, g.slot_offset[slot + 1] - g.slot_offset[slot]));
   const int64_t H = hidden_, I = inter_;
   const int w = static_cast<int>(slot % static_cast<size_t>(slots_));
   DeviceArray<unsigned long long> wrong(1, "GEMM check counter");
@@ -104,10 +161,10 @@ ExpertStage::Check ExpertStage::check(MoeState& st, int m, const Lane& lane) {
   HWLAB_CUDA_CHECK(cudaMemsetAsync(wrong.get(), 0, 8, lane.stream));
   kernels::launch_gather_rows(s.recv_rows(st.me), s.expert_recv_row.get() + g.slot_offset[slot], rows, row_bytes_,
                               a_.get(), lane.stream);
-  gemm.run(rows, 2 * inter_, hidden_, a_.get(), row_bytes_, w1_.get() + w * 2 * I * H, H, g1_.get(), 2 * I, lane.stream);
+  gemm1(rows, a_.get(), row_bytes_, w, g1_.get(), 0, lane.stream);
   kernels::launch_swiglu_quant(g1_.get(), rows, inter_, act_.get(), act_scale_.get(), lane.stream);
   uint16_t* out2 = s.expert_out.get() + g.slot_offset[slot] * H;
-  gemm.run(rows, hidden_, inter_, act_.get(), I, w2_.get() + w * H * I, I, out2, H, lane.stream);
+  gemm2(rows, act_.get(), act_scale_.get(), w, out2, 0, lane.stream);
   // Pass 1 measures the reference's size (norm), pass 2 counts elements off it.
   struct Gemm {
     const uint8_t* a;
@@ -117,14 +174,16 @@ ExpertStage::Check ExpertStage::check(MoeState& st, int m, const Lane& lane) {
     const uint16_t* d;
     int64_t ldd;
     int n, k;
+    kernels::CheckScales scales;
   };
-  const Gemm gemms[2] = {{a_.get(), row_bytes_, w1_.get() + w * 2 * I * H, H, g1_.get(), 2 * I, 2 * inter_, hidden_},
-                         {act_.get(), I, w2_.get() + w * H * I, I, out2, H, hidden_, inter_}};
+  const Gemm gemms[2] = {{a_.get(), row_bytes_, w1_.get() + w * 2 * I * H, H, g1_.get(), 2 * I, 2 * inter_, hidden_,
+                          check_scales(1, a_.get(), w)},
+                         {act_.get(), I, w2_.get() + w * H * I, I, out2, H, hidden_, inter_, check_scales(2, nullptr, w)}};
   double ref2 = 0, diff2 = 0;
   for (const Gemm& x : gemms) {
     HWLAB_CUDA_CHECK(cudaMemsetAsync(err.get(), 0, 16, lane.stream));
     kernels::launch_check_gemm(x.a, x.lda, x.b, x.ldb, x.d, x.ldd, rows, x.n, x.k, 1.0f, 1e30f, wrong.get(), err.get(),
-                               lane.stream);
+                               lane.stream, x.scales);
     double e[2];
     HWLAB_CUDA_CHECK(cudaStreamSynchronize(lane.stream));
     HWLAB_CUDA_CHECK(cudaMemcpy(e, err.get(), 16, cudaMemcpyDeviceToHost));
@@ -132,7 +191,7 @@ ExpertStage::Check ExpertStage::check(MoeState& st, int m, const Lane& lane) {
     HWLAB_CUDA_CHECK(cudaMemsetAsync(wrong.get(), 0, 8, lane.stream));
     HWLAB_CUDA_CHECK(cudaMemsetAsync(err.get(), 0, 16, lane.stream));
     kernels::launch_check_gemm(x.a, x.lda, x.b, x.ldb, x.d, x.ldd, rows, x.n, x.k, 1.0f, norm, wrong.get(), err.get(),
-                               lane.stream);
+                               lane.stream, x.scales);
     HWLAB_CUDA_CHECK(cudaStreamSynchronize(lane.stream));
     unsigned long long bad = 0;
     HWLAB_CUDA_CHECK(cudaMemcpy(&bad, wrong.get(), 8, cudaMemcpyDeviceToHost));

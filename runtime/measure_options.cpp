@@ -21,6 +21,22 @@ const char* comm_mode_name(CommMode mode) {
   return "?";
 }
 
+CombineMethod parse_combine_method(const std::string& text) {
+  if (text == "pull") return CombineMethod::pull;
+  if (text == "push") return CombineMethod::push;
+  throw UserError(fmt::format("--sm-combine: expected pull or push, found '{}'", text));
+}
+
+const char* combine_method_name(CombineMethod method) {
+  return method == CombineMethod::pull ? "pull" : "push";
+}
+
+bool parse_block_scaling(const std::string& text) {
+  if (text == "block") return true;
+  if (text == "tensor") return false;
+  throw UserError(fmt::format("--gemm-scales: expected block or tensor, found '{}'", text));
+}
+
 std::vector<int> parse_sm_counts(const std::string& text) {
   auto number = [&](const std::string& s) {
     if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos)

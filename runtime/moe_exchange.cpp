@@ -57,7 +57,7 @@ kernels::CombineArgs combine_args(MoeState& st, int m, bool to_peers) {
       a.dst_rows[p] = s.staging(p);
       a.dst_first_row[p] = s.plan.gpus[i].send_offset[static_cast<size_t>(st.me)];
     } else {  // pack in receive order
-      a.dst_rows[p] = s.combine_pack.get();
+      a.dst_rows[p] = s.combine_pack(st.me);
       a.dst_first_row[p] = g.recv_offset[i];
     }
   }
@@ -114,31 +114,58 @@ void weight_expert_outputs(MoeState& st, int m, int sms, const Lane& lane) {
   kernels::launch_combine(combine_args(st, m, false), sms, lane.stream);
 }
 
+namespace {
+
+// SM push: the weighted rows, contiguous per peer in receive order, into each peer's staging rows.
+void push_weighted_rows(MoeState& st, int m, int sms, const Lane& lane) {
+  MicroBatchState& s = st.mb[static_cast<size_t>(m)];
+  const GpuExchange& g = st.mine(m);
+  kernels::DispatchArgs a;
+  a.src_rows = reinterpret_cast<const uint8_t*>(s.combine_pack(st.me));
+  a.num_peers = st.gpus;
+  a.row_bytes = static_cast<int>(s.plan.combine_row_bytes);
+  for (int p = 0; p < st.gpus; ++p) {
+    const auto i = static_cast<size_t>(p);
+    a.block_begin[p] = g.recv_offset[i];
+    a.dst_rows[p] = reinterpret_cast<uint8_t*>(s.staging(p));
+    a.dst_first_row[p] = s.plan.gpus[i].send_offset[static_cast<size_t>(st.me)];
+  }
+  a.block_begin[st.gpus] = g.total_recv_rows;
+  kernels::plan_warp_roles(g.recv_rows.data(), st.gpus, a.warp_begin);
+  kernels::launch_dispatch(a, sms, lane.stream);
+}
+
+// SM pull: every GPU's weighted rows are complete; each owner reads and sums its tokens' rows where
+// they are; then no GPU may rewrite its rows before every owner has read them.
+void pull_combine(MoeState& st, int m, int sms, const Lane& lane) {
+  MicroBatchState& s = st.mb[static_cast<size_t>(m)];
+  st.barrier(lane.stream);
+  kernels::PullArgs a;
+  for (int q = 0; q < st.gpus; ++q) a.packs[q] = s.combine_pack(q);
+  a.offset = s.reduce_offset.get();
+  a.src_gpu = s.pull_gpu.get();
+  a.src_row = s.pull_row.get();
+  a.tokens = s.tokens;
+  a.hidden = s.plan.hidden;
+  a.out = s.out.get();
+  kernels::launch_reduce_pull(a, sms, lane.stream);
+  st.barrier(lane.stream);
+}
+
+}  // namespace
+
 void combine(MoeState& st, int m, int sms, const Lane& lane) {
   MicroBatchState& s = st.mb[static_cast<size_t>(m)];
   const GpuExchange& g = st.mine(m);
   Lane::Use use(lane);
   int reduce_sms = sms;
   switch (st.mode) {
-    case CommMode::sm: {
-      // The weighted rows, contiguous per peer in receive order, into each peer's staging rows.
-      kernels::DispatchArgs a;
-      a.src_rows = reinterpret_cast<const uint8_t*>(s.combine_pack.get());
-      a.num_peers = st.gpus;
-      a.row_bytes = static_cast<int>(s.plan.combine_row_bytes);
-      for (int p = 0; p < st.gpus; ++p) {
-        const auto i = static_cast<size_t>(p);
-        a.block_begin[p] = g.recv_offset[i];
-        a.dst_rows[p] = reinterpret_cast<uint8_t*>(s.staging(p));
-        a.dst_first_row[p] = s.plan.gpus[i].send_offset[static_cast<size_t>(st.me)];
-      }
-      a.block_begin[st.gpus] = g.total_recv_rows;
-      kernels::plan_warp_roles(g.recv_rows.data(), st.gpus, a.warp_begin);
-      kernels::launch_dispatch(a, sms, lane.stream);
+    case CommMode::sm:
+      if (st.combine_method == CombineMethod::pull) return pull_combine(st, m, sms, lane);
+      push_weighted_rows(st, m, sms, lane);
       break;
-    }
     case CommMode::nccl:
-      nccl_exchange(st, s.combine_pack.get(), g.recv_offset, g.recv_rows, s.staging(st.me), g.send_offset, g.send_rows,
+      nccl_exchange(st, s.combine_pack(st.me), g.recv_offset, g.recv_rows, s.staging(st.me), g.send_offset, g.send_rows,
                     s.plan.combine_row_bytes, lane.stream, "ncclGroupEnd (combine rows)");
       reduce_sms = all_sms(st);
       break;

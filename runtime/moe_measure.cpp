@@ -139,8 +139,8 @@ std::string row_text(const char* what, double us, double GBps_all, double GBps_l
   return fmt::format("  {:<34} {:>12.1f} us {:>10.1f} GB/s {:>10.1f} GB/s over links\n", what, us, GBps_all, GBps_link);
 }
 
-int moe_rank(const MoeOptions& o, const workloads::WorkloadConfig& w, CommMode mode, std::vector<int> sms_list,
-             RankSession& s) {
+int moe_rank(const MoeOptions& o, const workloads::WorkloadConfig& w, CommMode mode, CombineMethod combine_method,
+             std::vector<int> sms_list, RankSession& s) {
   const int P = s.world(), all_sms = s.prop.multiProcessorCount;
   if (P > w.deployment.gpus())
     throw UserError(fmt::format("{} GPUs for a deployment of {} ranks: use at most {}", P, w.deployment.gpus(),
@@ -159,15 +159,17 @@ int moe_rank(const MoeOptions& o, const workloads::WorkloadConfig& w, CommMode m
     int64_t total = 0;
     for (const auto& p : plans)
       total += moe_memory(p, 0, gemm_on, mode != CommMode::sm, w.model.expert_intermediate_size).total();
-    std::printf("hwlab measure moe: %s on %d x %s, %s exchange, %d micro-batch(es); %s\n", w.name.c_str(), P,
-                s.prop.name, comm_mode_name(mode), w.deployment.micro_batches,
+    std::printf("hwlab measure moe: %s on %d x %s, %s exchange%s, %d micro-batch(es); %s\n", w.name.c_str(), P,
+                s.prop.name, comm_mode_name(mode),
+                mode == CommMode::sm ? fmt::format(" ({} combine)", combine_method_name(combine_method)).c_str() : "",
+                w.deployment.micro_batches,
                 plans[0].fold.folded()
                     ? fmt::format("folded: {} ranks on {} GPU(s)", plans[0].fold.logical_ranks(), P).c_str()
                     : "one rank per GPU");
     std::printf("  device memory planned on GPU 0: %.2f GiB\n", static_cast<double>(total) / (1 << 30));
     std::fflush(stdout);
   }
-  MoeState st(s, std::move(plans), mode);
+  MoeState st(s, std::move(plans), mode, combine_method);
 
   // Lanes: the whole GPU, and (when green contexts work) the two partitions for each SM count.
   Lane full = primary_lane(all_sms);
@@ -196,7 +198,9 @@ int moe_rank(const MoeOptions& o, const workloads::WorkloadConfig& w, CommMode m
   }
   std::unique_ptr<ExpertStage> experts;
   if (gemm_on) {
-    experts = std::make_unique<ExpertStage>(st, w.model.expert_intermediate_size, shared_local);
+    experts = std::make_unique<ExpertStage>(st, w.model.expert_intermediate_size, shared_local,
+                                            parse_block_scaling(o.gemm_scales) ? kernels::Fp8Scaling::block
+                                                                               : kernels::Fp8Scaling::tensor);
     const ExpertStage::Check c = experts->check(st, 0, full);
     add_wrong("gemm_elements", c.wrong);
     metrics["gemm_rel_err"] = c.rel_err;
@@ -469,6 +473,8 @@ int moe_rank(const MoeOptions& o, const workloads::WorkloadConfig& w, CommMode m
       const std::string platform = o.platform.empty() ? platform_for_device(s.prop.name) : o.platform;
       Result r = measured_result(platform_json(platform), workload_json(w), s.device_info, metrics, rows, s.command_line);
       r.run["comm"] = comm_mode_name(mode);
+      if (mode == CommMode::sm) r.run["sm_combine"] = combine_method_name(combine_method);
+      if (gemm_on) r.run["gemm_scales"] = o.gemm_scales;
       r.run["layer"] = o.layer;
       r.run["seed"] = w.routing.seed;
       r.run["fold"] = fmt::format("logical rank r on GPU floor(r * {} / {})", P, w.deployment.gpus());
@@ -486,6 +492,8 @@ int moe_rank(const MoeOptions& o, const workloads::WorkloadConfig& w, CommMode m
 
 int run_measure_moe(const MoeOptions& o) {
   const CommMode mode = parse_comm_mode(o.comm);
+  const CombineMethod combine_method = parse_combine_method(o.sm_combine);
+  parse_block_scaling(o.gemm_scales);  // bad values stop here, before any rank starts
   auto run = workloads::load_run_configs({{config::ConfigKind::workload, o.workload}}, o.overrides);
   const workloads::WorkloadConfig w = *run.workload;
   if (o.layer < 0 || o.layer >= w.model.moe_layers())
@@ -494,7 +502,7 @@ int run_measure_moe(const MoeOptions& o) {
   std::vector<int> sms = o.comm_sms.empty() ? std::vector<int>{w.deployment.comm_sms > 0 ? w.deployment.comm_sms : 20}
                                             : parse_sm_counts(o.comm_sms);
   if (!o.platform.empty()) platform_json(o.platform);
-  return run_ranks(o.common, [&](RankSession& s) { return moe_rank(o, w, mode, sms, s); });
+  return run_ranks(o.common, [&](RankSession& s) { return moe_rank(o, w, mode, combine_method, sms, s); });
 }
 
 }  // namespace hwlab::runtime

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "kernels/checks.h"
+#include "kernels/gemm_fp8.h"
 
 namespace hwlab::runtime {
 
@@ -16,7 +17,8 @@ ArenaLayout arena_layout(const ExchangePlan& plan, int gpu) {
   l.recv_rows = 0;
   l.recv_meta = align256(static_cast<size_t>(g.total_recv_rows * plan.dispatch_row_bytes));
   l.staging = l.recv_meta + align256(static_cast<size_t>(g.total_recv_rows) * sizeof(TokenMeta));
-  l.total = l.staging + align256(static_cast<size_t>(g.total_send_rows * plan.combine_row_bytes));
+  l.combine_pack = l.staging + align256(static_cast<size_t>(g.total_send_rows * plan.combine_row_bytes));
+  l.total = l.combine_pack + align256(static_cast<size_t>(g.total_recv_rows * plan.combine_row_bytes));
   return l;
 }
 
@@ -42,18 +44,23 @@ void upload(MicroBatchState& s, int me, CommMode mode) {
   s.combine_weight = to_device<float>(g.combine_weight, "combine weights" + tag);
   s.reduce_offset = to_device<int64_t>(g.reduce_offset, "reduce offsets" + tag);
   s.reduce_send_row = to_device<int32_t>(g.reduce_send_row, "reduce rows" + tag);
+  const CombinePull pull = combine_pull_sources(plan, me);
+  s.pull_gpu = to_device<int32_t>(pull.gpu, "combine pull GPUs" + tag);
+  s.pull_row = to_device<int32_t>(pull.row, "combine pull rows" + tag);
 
   s.tokens = g.local_tokens();
   const auto D = static_cast<size_t>(plan.dispatch_row_bytes);
   const auto H = static_cast<size_t>(plan.hidden);
-  s.x = DeviceArray<uint8_t>(static_cast<size_t>(s.tokens) * D, "dispatch input tokens");
+  // Slack rows past the inputs and the expert outputs for the block-scaled GEMMs (kernels/gemm_fp8.h).
+  const auto slack = static_cast<size_t>(kernels::kBlockScaledRowMultiple);
+  s.x = DeviceArray<uint8_t>((static_cast<size_t>(s.tokens) + slack) * D, "dispatch input tokens");
+  HWLAB_CUDA_CHECK(cudaMemset(s.x.get(), 0, s.x.bytes()));
   s.out = DeviceArray<uint16_t>(static_cast<size_t>(s.tokens) * H, "combine output");
-  s.expert_out = DeviceArray<uint16_t>(static_cast<size_t>(g.expert_rows()) * H, "expert outputs");
+  s.expert_out = DeviceArray<uint16_t>((static_cast<size_t>(g.expert_rows()) + slack) * H, "expert outputs");
   if (mode == CommMode::nccl) {
     s.send_pack = DeviceArray<uint8_t>(static_cast<size_t>(g.total_send_rows) * D, "NCCL dispatch send buffer");
     s.send_pack_meta = DeviceArray<TokenMeta>(static_cast<size_t>(g.total_send_rows), "NCCL dispatch send meta");
   }
-  s.combine_pack = DeviceArray<uint16_t>(static_cast<size_t>(g.total_recv_rows) * H, "combine weighted rows");
   kernels::launch_fill_payload(s.x.get(), s.tokens, g.first_rank, plan.tokens_per_rank, plan.hidden,
                                static_cast<int>(plan.dispatch_row_bytes), nullptr);
   HWLAB_CUDA_CHECK(cudaDeviceSynchronize());
@@ -79,15 +86,15 @@ void plan_copies(MicroBatchState& s, int me) {
     const int64_t back = g.recv_rows[static_cast<size_t>(q)];
     if (back > 0)
       s.ce_combine.add(s.staging(q) + static_cast<size_t>(dst.send_offset[static_cast<size_t>(me)]) * (C / 2),
-                       s.combine_pack.get() + static_cast<size_t>(g.recv_offset[static_cast<size_t>(q)]) * (C / 2),
+                       s.combine_pack(me) + static_cast<size_t>(g.recv_offset[static_cast<size_t>(q)]) * (C / 2),
                        static_cast<size_t>(back) * C);
   }
 }
 
 }  // namespace
 
-MoeState::MoeState(RankSession& s, std::vector<ExchangePlan> plans, CommMode m)
-    : session(s), comm(*s.comm), mode(m), me(s.rank()), gpus(s.world()) {
+MoeState::MoeState(RankSession& s, std::vector<ExchangePlan> plans, CommMode m, CombineMethod combine)
+    : session(s), comm(*s.comm), mode(m), combine_method(combine), me(s.rank()), gpus(s.world()) {
   mb.resize(plans.size());
   for (size_t i = 0; i < plans.size(); ++i) {
     MicroBatchState& st = mb[i];

@@ -17,9 +17,10 @@
 
 namespace hwlab::runtime {
 
-// Where GPU q's receive rows, receive meta and combine staging rows sit in its arena.
+// Where GPU q's receive rows, receive meta, combine staging rows and combine's weighted rows (the
+// "pack", which the pull combine reads from its peers) sit in its arena.
 struct ArenaLayout {
-  size_t recv_rows = 0, recv_meta = 0, staging = 0, total = 0;
+  size_t recv_rows = 0, recv_meta = 0, staging = 0, combine_pack = 0, total = 0;
 };
 ArenaLayout arena_layout(const ExchangePlan& plan, int gpu);
 
@@ -29,7 +30,7 @@ struct MicroBatchState {
 
   // The plan on the device (this GPU's part).
   kernels::DeviceArray<int32_t> send_x_row, recv_dst_rank, expert_recv_row, expert_src_rank, expert_token,
-      expert_local_slot, combine_expert_row, reduce_send_row;
+      expert_local_slot, combine_expert_row, reduce_send_row, pull_gpu, pull_row;
   kernels::DeviceArray<kernels::TokenMeta> send_meta, recv_expected;
   kernels::DeviceArray<int64_t> combine_offset, reduce_offset;
   kernels::DeviceArray<float> combine_weight;
@@ -39,7 +40,6 @@ struct MicroBatchState {
   kernels::DeviceArray<uint16_t> expert_out;  // [expert rows][hidden] BF16
   kernels::DeviceArray<uint8_t> send_pack;    // nccl: dispatch rows in send order
   kernels::DeviceArray<kernels::TokenMeta> send_pack_meta;
-  kernels::DeviceArray<uint16_t> combine_pack;  // combine's weighted rows in receive order
 
   std::unique_ptr<PeerArena> arena;
   std::vector<ArenaLayout> layouts;  // [gpu]
@@ -53,16 +53,22 @@ struct MicroBatchState {
   uint16_t* staging(int gpu) const {
     return reinterpret_cast<uint16_t*>(arena->base(gpu) + layouts[static_cast<size_t>(gpu)].staging);
   }
+  // Combine's weighted rows of GPU `gpu`, in its receive order.
+  uint16_t* combine_pack(int gpu) const {
+    return reinterpret_cast<uint16_t*>(arena->base(gpu) + layouts[static_cast<size_t>(gpu)].combine_pack);
+  }
 };
 
 class MoeState {
  public:
   // Collective over the ranks. Allocates everything (an out-of-memory names the buffer and size).
-  MoeState(RankSession& session, std::vector<ExchangePlan> plans, CommMode mode);
+  MoeState(RankSession& session, std::vector<ExchangePlan> plans, CommMode mode,
+           CombineMethod combine = CombineMethod::pull);
 
   RankSession& session;
   Communicator& comm;
   CommMode mode;
+  CombineMethod combine_method;  // how the SM exchange combines (push + reduce, or pull)
   int me = 0, gpus = 1;
   std::vector<MicroBatchState> mb;
 

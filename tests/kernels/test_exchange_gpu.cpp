@@ -35,10 +35,10 @@ RankSession& single_rank() {
 struct Setup {
   hwlab::test::Routed routed;
   std::unique_ptr<MoeState> state;
-  Setup(const std::string& preset, int tokens, CommMode mode, std::vector<std::string> more = {})
-      : routed(hwlab::test::small_workload(preset, tokens, std::move(more))) {
+  Setup(const std::string& preset, int tokens, CommMode mode, CombineMethod combine = CombineMethod::pull)
+      : routed(hwlab::test::small_workload(preset, tokens, {})) {
     std::vector<ExchangePlan> plans{build_exchange_plan(routed.workload, routed.layout, routed.tokens, 1)};
-    state = std::make_unique<MoeState>(single_rank(), std::move(plans), mode);
+    state = std::make_unique<MoeState>(single_rank(), std::move(plans), mode, combine);
   }
 };
 
@@ -55,7 +55,9 @@ TEST_CASE("warp roles cover every warp and follow the rows", "[gpu][exchange]") 
 }
 
 TEST_CASE("SM dispatch and combine on one GPU, prefill folded 32 -> 1", "[gpu][exchange]") {
-  Setup s("dsv3-prefill", 96, CommMode::sm);
+  const CombineMethod method = GENERATE(CombineMethod::pull, CombineMethod::push);
+  INFO(combine_method_name(method) << " combine");
+  Setup s("dsv3-prefill", 96, CommMode::sm, method);
   Lane lane = primary_lane(single_rank().prop.multiProcessorCount);
   for (int sms : {1, 3, 20, 132}) {
     INFO("SMs " << sms);
@@ -68,6 +70,15 @@ TEST_CASE("SM dispatch and combine on one GPU, prefill folded 32 -> 1", "[gpu][e
   }
   // Same seed, same bytes.
   CHECK(exchange_hash(*s.state, 0, 8, lane) == exchange_hash(*s.state, 0, 8, lane));
+}
+
+TEST_CASE("pull and push combine give the same bytes", "[gpu][exchange]") {
+  Lane lane = primary_lane(single_rank().prop.multiProcessorCount);
+  Setup pull("dsv3-decode", 16, CommMode::sm, CombineMethod::pull);
+  const uint64_t pulled = exchange_hash(*pull.state, 0, 5, lane);
+  pull.state.reset();
+  Setup push("dsv3-decode", 16, CommMode::sm, CombineMethod::push);
+  CHECK(exchange_hash(*push.state, 0, 5, lane) == pulled);
 }
 
 TEST_CASE("decode (routed shared expert) through SMs, NCCL and the copy engine", "[gpu][exchange]") {
@@ -108,10 +119,12 @@ TEST_CASE("a corrupted row is counted wrong", "[gpu][exchange]") {
 }
 
 TEST_CASE("cuBLASLt FP8 expert GEMMs match the FP32 reference", "[gpu][gemm]") {
+  const auto scaling = GENERATE(hwlab::kernels::Fp8Scaling::tensor, hwlab::kernels::Fp8Scaling::block);
+  INFO((scaling == hwlab::kernels::Fp8Scaling::block ? "block" : "tensor") << " scaling");
   Setup s("dsv3-prefill", 64, CommMode::sm);
   Lane lane = primary_lane(single_rank().prop.multiProcessorCount);
   REQUIRE(check_exchange(*s.state, 0, 16, lane, s.routed.workload, s.routed.layout, s.routed.tokens, false, 0).total() == 0);
-  ExpertStage experts(*s.state, 2048, true);
+  ExpertStage experts(*s.state, 2048, true, scaling);
   const ExpertStage::Check c = experts.check(*s.state, 0, lane);
   INFO("relative error " << c.rel_err);
   CHECK(c.checked > 0);

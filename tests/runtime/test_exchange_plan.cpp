@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "common/error.h"
@@ -41,6 +42,8 @@ void check_plan(const hwlab::test::Routed& r, const ExchangePlan& plan) {
   const auto traffic = hwlab::workloads::compute_traffic(r.workload, r.layout, r.tokens);
   int64_t all_rows = 0, expected_rows = 0;
   for (int64_t n : traffic.tokens_received) expected_rows += n;
+  std::vector<std::vector<int>> pulled;  // [gpu][receive row]: times a combine pull reads it
+  for (const GpuExchange& g : plan.gpus) pulled.emplace_back(static_cast<size_t>(g.total_recv_rows), 0);
   for (int q = 0; q < P; ++q) {
     const GpuExchange& g = plan.gpus[static_cast<size_t>(q)];
     all_rows += g.total_recv_rows;
@@ -92,7 +95,27 @@ void check_plan(const hwlab::test::Routed& r, const ExchangePlan& plan) {
       }
     }
     for (int s : seen) REQUIRE(s == 1);
+    // Pulling: reduce entry k reads, on the GPU that computed it, the weighted row of the very
+    // (source rank, token) the push exchange would have put into staging row reduce_send_row[k].
+    const auto pull = hwlab::runtime::combine_pull_sources(plan, q);
+    REQUIRE(pull.gpu.size() == g.reduce_send_row.size());
+    REQUIRE(pull.row.size() == g.reduce_send_row.size());
+    for (size_t k = 0; k < pull.gpu.size(); ++k) {
+      const GpuExchange& from = plan.gpus[static_cast<size_t>(pull.gpu[k])];
+      const int64_t row = pull.row[k];
+      REQUIRE(row >= from.recv_offset[static_cast<size_t>(q)]);
+      REQUIRE(row < from.recv_offset[static_cast<size_t>(q)] + from.recv_rows[static_cast<size_t>(q)]);
+      const TokenMeta& got = from.recv_meta[static_cast<size_t>(row)];
+      const TokenMeta& want = g.send_meta[static_cast<size_t>(g.reduce_send_row[k])];
+      REQUIRE(got.src_rank == want.src_rank);
+      REQUIRE(got.token == want.token);
+      REQUIRE(std::memcmp(&got, &want, sizeof(TokenMeta)) == 0);  // same destination rank's slots and weights
+      ++pulled[static_cast<size_t>(pull.gpu[k])][static_cast<size_t>(row)];
+    }
   }
+  // ... and every weighted row of every GPU is pulled by exactly one owner, once.
+  for (const auto& rows : pulled)
+    for (int n : rows) REQUIRE(n == 1);
   // The exchange moves exactly the token copies of the workload's traffic model.
   CHECK(all_rows == expected_rows);
   for (int d = 0; d < plan.fold.logical_ranks(); ++d)

@@ -131,6 +131,12 @@ TEST_CASE("comm options and SM sweeps", "[runtime][options]") {
   CHECK_THROWS_WITH(parse_sm_counts("a,b"), Catch::Contains("--comm-sms"));
   CHECK(parse_comm_mode("copy-engine") == CommMode::copy_engine);
   CHECK_THROWS_WITH(parse_comm_mode("rdma"), Catch::Contains("sm, nccl or copy-engine"));
+  CHECK(parse_combine_method("push") == CombineMethod::push);
+  CHECK(std::string(combine_method_name(parse_combine_method("pull"))) == "pull");
+  CHECK_THROWS_WITH(parse_combine_method("Pull"), Catch::Contains("--sm-combine: expected pull or push"));
+  CHECK(parse_block_scaling("block"));
+  CHECK_FALSE(parse_block_scaling("tensor"));
+  CHECK_THROWS_WITH(parse_block_scaling("1x128"), Catch::Contains("--gemm-scales: expected block or tensor"));
   CommonMeasureOptions c;
   c.iterations = 0;
   CHECK_THROWS_WITH(check_common(c), Catch::Contains("--iters"));

@@ -7,6 +7,8 @@
 #   MODE = validate   1 GPU: tests, small checked runs of every command and exchange, repeat-and-hash
 #          h100       1 GPU: validate + the H100 campaign (SM sweep, NCCL, copy engine, GEMMs, layers)
 #          h200x2     2 GPUs: tests + the two-GPU campaign
+#          combine-gemm  every GPU present: tests + pull vs push SM combine (DeepSeek-V3 EP2 exchange) and
+#                     block- vs tensor-scaled expert GEMMs (prefill-like and decode-like layers)
 # Never changes clocks, power, persistence or MIG; NVLink multicast stays off (NCCL_NVLS_ENABLE=0).
 set -uo pipefail
 mode=${1:-validate}
@@ -66,7 +68,7 @@ tail -3 "$OUT/tests.txt"
 run_step "gpu tests (test_exchange_gpu)" "$stage/test_exchange_gpu" >> "$OUT/tests.txt" 2>&1
 tail -25 "$OUT/tests.txt"
 
-g=1; case "$mode" in h200x2*) g=2 ;; esac
+g=1; case "$mode" in h200x2*) g=2 ;; combine-gemm) g=$ngpu ;; esac
 # --- checked runs of every command and exchange, small
 run_step "collective alltoall 1M:64M g$g" "$hw" measure collective --op alltoall --bytes 1M:64M:4 --gpus $g --iters 10 --out "$OUT/json/coll-a2a-small.json"
 run_step "collective alltoallv 1M:64M g$g" "$hw" measure collective --op alltoallv --bytes 1M:64M:4 --gpus $g --iters 10 --out "$OUT/json/coll-a2av-small.json"
@@ -109,6 +111,22 @@ case "$mode" in
       --warmup 3 --out "$OUT/json/decode-layer-sm8.json"
     run_step "decode layer nccl" "$hw" measure moe --workload dsv3-decode --comm nccl --gpus $g --iters 10 --warmup 3 \
       --out "$OUT/json/decode-layer-nccl.json"
+    ;;
+  combine-gemm)
+    for how in pull push; do
+      run_step "ds-ep2 sm $how 8..32" "$hw" measure moe --workload dsv3-prefill "${EP2[@]}" --comm sm --sm-combine $how \
+        --comm-sms 8,16,20,24,32 --gpus $g --no-gemm --out "$OUT/json/ep2-sm-$how.json"
+    done
+    run_step "ds-ep2 nccl" "$hw" measure moe --workload dsv3-prefill "${EP2[@]}" --comm nccl --gpus $g --no-gemm \
+      --out "$OUT/json/ep2-nccl.json"
+    tok=1024; [ "$g" -gt 1 ] && tok=4096
+    for scales in block tensor; do
+      run_step "prefill layer t$tok sm20 $scales" "$hw" measure moe --workload dsv3-prefill \
+        --set workload.deployment.tokens_per_gpu=$tok --comm sm --comm-sms 20 --gemm-scales $scales --gpus $g --iters 5 \
+        --warmup 2 --out "$OUT/json/prefill-layer-$scales.json"
+      run_step "decode layer sm8 $scales" "$hw" measure moe --workload dsv3-decode --comm sm --comm-sms 8 --gemm-scales $scales \
+        --gpus $g --iters 10 --warmup 3 --out "$OUT/json/decode-layer-$scales.json"
+    done
     ;;
 esac
 

@@ -65,7 +65,13 @@ void add_measure_command(CLI::App& app, int argc, char** argv) {
   moe->add_option("--layer", m->layer, "MoE layer (0-based): which routing draw")->capture_default_str();
   moe->add_option("--comm", m->comm, "sm (own NVLink kernels), nccl (grouped send/recv) or copy-engine")
       ->capture_default_str();
+  moe->add_option("--sm-combine", m->sm_combine,
+                  "sm combine: pull (owners read the weighted rows) or push (written to owners, then summed)")
+      ->capture_default_str();
   moe->add_option("--comm-sms", m->comm_sms, "SMs for the sm kernels: 20, or a sweep 2,4,8 / 2:32 (default: workload)");
+  moe->add_option("--gemm-scales", m->gemm_scales,
+                  "expert GEMM scaling: block (DeepSeek-V3's 1x128 tokens, 128x128 weights) or tensor")
+      ->capture_default_str();
   moe->add_flag("--no-gemm", m->no_gemm, "communication only: skip the expert GEMMs");
   moe->add_flag("!--no-green-contexts", m->green_contexts, "do not confine GEMMs to the SMs left by communication");
   moe->add_option("--repeat-hash", m->repeat_hash, "run the exchange N times, hash every output, require one hash");
