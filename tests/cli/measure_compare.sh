@@ -29,6 +29,11 @@ out=$("$hwlab" compare "$tmp/m.json" "$tmp/e.json") || { echo "compare failed: $
 echo "$out" | grep -q "layer_us .*1000.0000 .*1100.0000 .*+10.00%" || { echo "no relative error row: $out"; exit 1; }
 echo "$out" | grep -q "by_comm_sms.8.dispatch_us" || { echo "one-sided key not listed: $out"; exit 1; }
 echo "$out" | grep -q "missing from some files" || { echo "no missing-key section: $out"; exit 1; }
+echo "$out" | grep -q "is folded" && { echo "unfolded measurement called folded: $out"; exit 1; }
+write "$tmp/f.json" measured 1000 ', "fold": { "logical_ranks": 32, "physical_gpus": 1, "ranks_per_gpu_max": 32 }'
+out=$("$hwlab" compare "$tmp/e.json" "$tmp/f.json") || { echo "compare failed: $out"; exit 1; }
+echo "$out" | grep -q "note: \[2\] is folded: 32 logical ranks on 1 GPU(s), up to 32 per GPU" ||
+  { echo "no folding note: $out"; exit 1; }
 "$hwlab" compare "$tmp/m.json" >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || { echo "compare with one file exited $rc, expected 2"; exit 1; }
 echo '{"schema": "hwlab.result/9"}' > "$tmp/bad.json"
@@ -46,4 +51,9 @@ fi
 [ $rc -eq 2 ] || { echo "bad --op exited $rc, expected 2"; exit 1; }
 "$hwlab" measure moe --comm rdma >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || { echo "bad --comm exited $rc, expected 2"; exit 1; }
+for bad in "--sm-combine pul" "--gemm-scales 1x128"; do
+  # shellcheck disable=SC2086  # two words on purpose
+  "$hwlab" measure moe $bad >/dev/null 2>&1; rc=$?
+  [ $rc -eq 2 ] || { echo "bad $bad exited $rc, expected 2"; exit 1; }
+done
 exit 0

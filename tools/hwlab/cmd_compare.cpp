@@ -1,7 +1,8 @@
 // `hwlab compare A.json B.json [C.json ...]`: the metrics of result files side by side, each file
 // after the first with its relative error against the first ((X - A) / |A|). Works anywhere: it only
 // reads files (common/result.h validates them). Keys are flatten_metrics() names; a key missing
-// from a file shows "-" and is listed at the end. Collective rows pair up by (op, bytes, type).
+// from a file shows "-" and is listed at the end. Collective rows pair up by (op, bytes, type). A
+// folded measurement (several logical ranks per GPU) gets a note saying so.
 // Exit 0 whatever the differences (2 for an unreadable or invalid file).
 #include <cmath>
 #include <cstdio>
@@ -76,14 +77,26 @@ void compare(const std::vector<std::string>& paths) {
       std::printf("note: [%zu] is workload '%s', [1] is '%s'\n", f + 1,
                   results[f].workload.value("name", std::string("?")).c_str(),
                   results[0].workload.value("name", std::string("?")).c_str());
-  std::printf("\n");
-
   std::vector<std::map<std::string, double>> metrics;
   std::set<std::string> names;
   for (const auto& r : results) {
     metrics.push_back(flatten_metrics(r.metrics));
     for (const auto& [k, v] : metrics.back()) names.insert(k);
   }
+  // A measurement that ran several logical ranks per GPU (runtime/README.md, "Folding") times all
+  // of their work on that GPU: its phase times are not one deployment GPU's.
+  for (size_t f = 0; f < metrics.size(); ++f) {
+    const auto per_gpu = metrics[f].find("fold.ranks_per_gpu_max");
+    if (per_gpu == metrics[f].end() || per_gpu->second <= 1) continue;
+    const auto value = [&](const char* key) {
+      const auto it = metrics[f].find(key);
+      return it == metrics[f].end() ? 0.0 : it->second;
+    };
+    std::printf("note: [%zu] is folded: %.0f logical ranks on %.0f GPU(s), up to %.0f per GPU; its times cover the "
+                "work of all ranks on a GPU, not of one deployment GPU\n",
+                f + 1, value("fold.logical_ranks"), value("fold.physical_gpus"), per_gpu->second);
+  }
+  std::printf("\n");
   std::vector<std::string> one_sided;
   if (!names.empty()) print_rows({names.begin(), names.end()}, metrics, "metric", one_sided);
 
