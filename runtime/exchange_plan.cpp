@@ -260,7 +260,7 @@ MoeMemory moe_memory(const ExchangePlan& plan, int gpu, bool with_gemm, bool wit
   }
   m.combine = g.total_send_rows * C;
   m.plan = g.total_send_rows * (4 + meta) + g.total_recv_rows * (meta + 8) + g.expert_rows() * 16 +
-           g.local_tokens() * 8 + g.total_send_rows * 4;
+           g.local_tokens() * 8 + g.total_send_rows * (4 + 8);  // reduce rows, pull sources (GPU, row)
   return m;
 }
 
