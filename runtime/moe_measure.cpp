@@ -452,8 +452,8 @@ int moe_rank(const MoeOptions& o, const workloads::WorkloadConfig& w, CommMode m
     metrics["layer_serial_us"] = sus;
     metrics["tokens_per_s"] = tokens / (lus * 1e-6);
     metrics["micro_batches"] = m_count;
-    report += fmt::format("  {:<34} {:>12.1f} us {:>10.1f} TFLOP/s (whole GPU, {} SMs)\n", "expert GEMMs, micro-batch 0",
-                          gus, flops0 / (gus * 1e6), all_sms);
+    report += fmt::format("  {:<34} {:>12.1f} us {:>10.1f} TFLOP/s (whole GPU, {} SMs; {}-scaled FP8)\n",
+                          "expert GEMMs, micro-batch 0", gus, flops0 / (gus * 1e6), all_sms, o.gemm_scales);
     report += fmt::format("  {:<34} {:>12.1f} us ({} micro-batches overlapped; serial {:.1f} us)\n", "MoE layer", lus,
                           m_count, sus);
   }
