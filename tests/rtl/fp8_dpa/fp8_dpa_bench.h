@@ -82,6 +82,19 @@ struct RunResult {
   std::vector<uint32_t> outputs; // in order (kept only when asked)
   // What the vectors exercised: results that are NaN, infinite, zero, subnormal, normal.
   uint64_t nan = 0, inf = 0, zero = 0, subnormal = 0, normal = 0;
+  // Adds another run's counts (and its first mismatches, up to 8 in all); outputs stay this run's.
+  void add(const RunResult& r) {
+    vectors += r.vectors;
+    mismatches += r.mismatches;
+    protocol_errors += r.protocol_errors;
+    nan += r.nan;
+    inf += r.inf;
+    zero += r.zero;
+    subnormal += r.subnormal;
+    normal += r.normal;
+    for (const Mismatch& m : r.first)
+      if (first.size() < 8) first.push_back(m);
+  }
   void count_class(uint32_t d) {
     const uint32_t e = (d >> 23) & 0xFF, f = d & 0x7FFFFF;
     if (e == 0xFF) {

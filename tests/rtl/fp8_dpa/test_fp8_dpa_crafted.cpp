@@ -46,17 +46,7 @@ void check_crafted(const std::string& name) {
                                    Pressure{}, true);
     REQUIRE(r.outputs.size() == active.size());
     for (size_t j = 0; j < active.size(); ++j) acc[active[j]] = r.outputs[j];
-    total.vectors += r.vectors;
-    total.mismatches += r.mismatches;
-    total.protocol_errors += r.protocol_errors;
-    total.nan += r.nan;
-    total.inf += r.inf;
-    total.zero += r.zero;
-    total.subnormal += r.subnormal;
-    total.normal += r.normal;
-    for (const Mismatch& m : r.first) {
-      if (total.first.size() < 8) total.first.push_back(m);
-    }
+    total.add(r);
   }
   report(v, "crafted", total);
   // Chains longer than one block also equal the model's dot() over all of K (every model here
