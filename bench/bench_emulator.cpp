@@ -99,6 +99,29 @@ BENCHMARK(BM_MpftAlltoall)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();
 
+// The same all-to-alls through the flow-level model (`--model flow`, emulator/flow/flow_alltoall.h):
+// per-resource loads from the G^2 traffic matrix, no SystemC, in this process (no fork).
+void BM_MpftAlltoallFlow(benchmark::State& state) {
+  const auto run = workloads::load_run_configs({{config::ConfigKind::platform, "h800"}}, {});
+  CollectiveSpec spec;
+  spec.op = "alltoall";
+  spec.gpus = static_cast<int>(state.range(0));
+  spec.sms = 20;
+  spec.sizes = {static_cast<uint64_t>(spec.gpus) * 65536};
+  spec.flow_model = true;
+  double us = 0;
+  for (auto _ : state) us = emulate_collective(*run.platform, run.proposal, spec).front().time_us;
+  state.counters["simulated_us"] = us;
+}
+BENCHMARK(BM_MpftAlltoallFlow)
+    ->ArgName("gpus")
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Arg(16384)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+
 // The calendar alone (no simulation running, so nothing is forgotten): 4096 bookings on a fresh
 // server per iteration. Patterns: 0 back to back in time order (the common case), 1 in time order
 // with gaps, 2 out of order within a 50 us horizon (arrival-triggered work booked ahead), 3 out of

@@ -46,9 +46,27 @@ workloads::RunConfigs collective_run(const config::PlatformConfig& platform,
 
 std::vector<CollectiveRow> emulate_collective(const config::PlatformConfig& platform,
                                               const std::optional<config::ProposalConfig>& proposal,
-                                              const CollectiveSpec& spec) {
+                                              const CollectiveSpec& spec, std::vector<FlowEstimate>* flow) {
   const workloads::RunConfigs run = collective_run(platform, proposal, spec);
   std::vector<CollectiveRow> rows;
+  if (spec.flow_model) {
+    for (uint64_t size : spec.sizes) {
+      const uint64_t count = workloads::alltoall_count(spec.op, size, spec.gpus, spec.element_bytes);
+      FlowExchange x;
+      const std::string op = spec.op;
+      const int gpus = spec.gpus;
+      x.send_counts = [op, count, gpus](int src, uint64_t* row) { workloads::alltoall_row(op, count, gpus, src, row); };
+      x.gpus = spec.gpus;
+      x.gpus_per_node = run.workload->deployment.gpus_per_node;
+      x.element_bytes = spec.element_bytes;
+      x.comm_sms = run.workload->deployment.comm_sms;
+      const FlowEstimate e = estimate_alltoall_flow(*run.platform, run.proposal, x);
+      rows.push_back(make_collective_row(spec.op, count * static_cast<uint64_t>(spec.element_bytes), count, "float",
+                                         e.time_us, spec.gpus));
+      if (flow) flow->push_back(e);
+    }
+    return rows;
+  }
   for (uint64_t size : spec.sizes) {
     // Shared, not copied into each copy of the plan function: G^2 counts are 2 GiB at 16 384 GPUs.
     const auto sizes = std::make_shared<const workloads::AlltoallSizes>(

@@ -10,6 +10,7 @@
 #include "common/config/platform.h"
 #include "common/config/proposal.h"
 #include "common/result.h"
+#include "emulator/flow/flow_alltoall.h"
 
 namespace hwlab::emulator {
 
@@ -19,10 +20,12 @@ struct CollectiveSpec {
   std::vector<uint64_t> sizes;  // bytes per rank
   int sms = 0;                  // SMs of the communication kernel (SM-driven, when no co-processor)
   int element_bytes = 4;        // float, as nccl-tests
+  bool flow_model = false;      // the flow-level model (flow/flow_alltoall.h) instead of the SystemC packet model
 };
 
+// With spec.flow_model, `flow` (when given) receives each row's estimate (bottleneck and its load).
 std::vector<CollectiveRow> emulate_collective(const config::PlatformConfig& platform,
                                               const std::optional<config::ProposalConfig>& proposal,
-                                              const CollectiveSpec& spec);
+                                              const CollectiveSpec& spec, std::vector<FlowEstimate>* flow = nullptr);
 
 }  // namespace hwlab::emulator

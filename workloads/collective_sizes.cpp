@@ -55,27 +55,45 @@ std::vector<uint64_t> sweep_sizes(const SizeSweep& s) {
   return out;
 }
 
-AlltoallSizes alltoall_sizes(const std::string& op, uint64_t bytes, int nranks, int element_bytes) {
+namespace {
+void check_op(const std::string& op) {
   if (op != "alltoall" && op != "alltoallv")
     throw UserError(fmt::format("--op: expected alltoall or alltoallv, found '{}'", op));
+}
+}  // namespace
+
+uint64_t alltoall_count(const std::string& op, uint64_t bytes, int nranks, int element_bytes) {
+  check_op(op);
+  const auto n = static_cast<uint64_t>(nranks);
+  const uint64_t per_peer = std::max<uint64_t>(1, bytes / static_cast<uint64_t>(element_bytes) / n);
+  return per_peer * n;
+}
+
+void alltoall_row(const std::string& op, uint64_t count, int nranks, int src, uint64_t* row) {
+  check_op(op);
+  const auto n = static_cast<uint64_t>(nranks), s = static_cast<uint64_t>(src);
+  if (op == "alltoall") {
+    std::fill(row, row + n, count / n);
+    return;
+  }
+  uint64_t weight_sum = 0;
+  for (uint64_t dst = 0; dst < n; ++dst) weight_sum += 1 + (s + 2 * dst) % n;
+  uint64_t given = 0;
+  for (uint64_t dst = 0; dst < n; ++dst) {
+    const uint64_t c = dst + 1 == n ? count - given : count * (1 + (s + 2 * dst) % n) / weight_sum;
+    row[dst] = c;
+    given += c;
+  }
+}
+
+AlltoallSizes alltoall_sizes(const std::string& op, uint64_t bytes, int nranks, int element_bytes) {
   const auto n = static_cast<uint64_t>(nranks);
   AlltoallSizes s;
-  const uint64_t per_peer = std::max<uint64_t>(1, bytes / static_cast<uint64_t>(element_bytes) / n);
-  s.count = per_peer * n;
+  s.count = alltoall_count(op, bytes, nranks, element_bytes);
   s.bytes = s.count * static_cast<uint64_t>(element_bytes);
-  s.send_counts.assign(n * n, per_peer);
-  if (op == "alltoallv") {
-    for (uint64_t src = 0; src < n; ++src) {
-      uint64_t weight_sum = 0;
-      for (uint64_t dst = 0; dst < n; ++dst) weight_sum += 1 + (src + 2 * dst) % n;
-      uint64_t given = 0;
-      for (uint64_t dst = 0; dst < n; ++dst) {
-        const uint64_t c = dst + 1 == n ? s.count - given : s.count * (1 + (src + 2 * dst) % n) / weight_sum;
-        s.send_counts[src * n + dst] = c;
-        given += c;
-      }
-    }
-  }
+  s.send_counts.resize(n * n);
+  for (uint64_t src = 0; src < n; ++src)
+    alltoall_row(op, s.count, nranks, static_cast<int>(src), s.send_counts.data() + src * n);
   return s;
 }
 

@@ -35,4 +35,9 @@ struct AlltoallSizes {
 // sends `count` elements in total.
 AlltoallSizes alltoall_sizes(const std::string& op, uint64_t bytes, int nranks, int element_bytes);
 
+// The same without the n^2 matrix (the flow model at 16 384 ranks): elements per rank after rounding,
+// and row `src` of send_counts (n entries) for ranks that send `count` elements each.
+uint64_t alltoall_count(const std::string& op, uint64_t bytes, int nranks, int element_bytes);
+void alltoall_row(const std::string& op, uint64_t count, int nranks, int src, uint64_t* row);
+
 }  // namespace hwlab::workloads

@@ -32,6 +32,21 @@ assert m["functional_wrong_copies"] == 0 and m["functional_wrong_combined_elemen
 assert m["functional_token_copies"] > 0 and m["coproc_program_descriptors"] > 0
 PY
 
+# The flow-level collective model: same table layout, the bottleneck named, the model in the result.
+"$hwlab" emulate collective --platform h800 --op alltoall --gpus 64 --bytes 16M:16M --model flow --out c.json \
+  >flow.txt || fail "flow collective"
+grep -q 'flow model' flow.txt || fail "flow table not titled"
+grep -q '# flow model, 16777216 B: bottleneck gpu0.nic.tx' flow.txt || fail "flow bottleneck not printed: $(cat flow.txt)"
+python3 - c.json <<'PY' || fail "flow result"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["workload"]["model"] == "flow", r["workload"]
+assert r["run"]["flow_bottlenecks"][0]["resource"] == "gpu0.nic.tx", r["run"]
+assert r["collectives"][0]["time_us"] > 0
+PY
+expect_error "bad model" "--model: expected packet or flow, found 'fluid'" -- "$hwlab" emulate collective --platform h800 --gpus 16 --bytes 1M:1M --model fluid --out out.json
+expect_error "flow with faults" "--model flow does not model faults" -- "$hwlab" emulate collective --platform h800 --gpus 16 --bytes 1M:1M --model flow --set platform.faults.nic_down=[1] --out out.json
+
 expect_error "unknown platform" "platform" -- "$hwlab" emulate --platform h9000 --workload dsv3-prefill --out out.json
 expect_error "bad override" "did you mean" -- "$hwlab" emulate "${small[@]}" --set platform.nic.achievable_GBs=1 --out out.json
 expect_error "bad value" "achievable_GBps" -- "$hwlab" emulate "${small[@]}" --set platform.nic.achievable_GBps=-3 --out out.json --trace trace.json

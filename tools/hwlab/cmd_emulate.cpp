@@ -58,7 +58,7 @@ void emulate(const EmulateOptions& o, const std::string& command) {
 }
 
 struct CollectiveOptions {
-  std::string platform, proposal, op = "alltoall", bytes = "1M:1G:2", out;
+  std::string platform, proposal, op = "alltoall", bytes = "1M:1G:2", out, model = "packet";
   std::vector<std::string> overrides;
   int gpus = 8, sms = 20;
 };
@@ -71,26 +71,42 @@ void collective(const CollectiveOptions& o, const std::string& command) {
   spec.op = o.op;
   spec.gpus = o.gpus;
   spec.sms = o.sms;
+  if (o.model != "packet" && o.model != "flow")
+    throw UserError(fmt::format("--model: expected packet or flow, found '{}'", o.model));
+  spec.flow_model = o.model == "flow";
   spec.sizes = workloads::sweep_sizes(workloads::parse_size_sweep(o.bytes));
-  workloads::alltoall_sizes(o.op, spec.sizes.front(), o.gpus, spec.element_bytes);  // checks --op
-  const auto rows = emulator::emulate_collective(*run.platform, run.proposal, spec);
-  const std::string title = fmt::format("emulated {} on {} x {}{} ({})", o.op, o.gpus, run.platform->name,
+  workloads::alltoall_count(o.op, spec.sizes.front(), o.gpus, spec.element_bytes);  // checks --op
+  std::vector<emulator::FlowEstimate> flow;
+  const auto rows = emulator::emulate_collective(*run.platform, run.proposal, spec, &flow);
+  const std::string title = fmt::format("emulated {} on {} x {}{} ({}{})", o.op, o.gpus, run.platform->name,
                                         run.proposal ? " + " + run.proposal->name : std::string(),
                                         run.proposal && run.proposal->coprocessor ? std::string("co-processor")
-                                                                                  : fmt::format("{} SMs", o.sms));
+                                                                                  : fmt::format("{} SMs", o.sms),
+                                        spec.flow_model ? ", flow model" : "");
   if (!o.out.empty()) {
     Result r;
     r.source = "emulated";
     r.tool_version = version();
     r.git_commit = git_commit();
     r.platform = nlohmann::json::parse(config::to_json(*run.platform).dump());
-    r.workload = {{"collective", o.op}, {"gpus", o.gpus}, {"comm_sms", o.sms}};
+    r.workload = {{"collective", o.op}, {"gpus", o.gpus}, {"comm_sms", o.sms}, {"model", o.model}};
     r.proposal = run.proposal ? nlohmann::json::parse(config::to_json(*run.proposal).dump()) : nlohmann::json();
     r.collectives = rows;
     r.run = {{"command", command}};
+    for (size_t i = 0; i < flow.size(); ++i)
+      r.run["flow_bottlenecks"].push_back({{"bytes", rows[i].bytes},
+                                           {"resource", flow[i].bottleneck.name},
+                                           {"GBps", flow[i].bottleneck.GBps},
+                                           {"resource_bytes", flow[i].bottleneck.bytes},
+                                           {"busy_us", flow[i].bottleneck.busy_us},
+                                           {"fill_us", flow[i].bottleneck.fill_us}});
     write_result(o.out, r);
   }
   std::fputs(format_collective_table(rows, title).c_str(), stdout);
+  for (size_t i = 0; i < flow.size(); ++i)
+    std::printf("# flow model, %llu B: bottleneck %s, busy %.1f us + fill %.1f us\n",
+                static_cast<unsigned long long>(rows[i].bytes), flow[i].bottleneck.name.c_str(),
+                flow[i].bottleneck.busy_us, flow[i].bottleneck.fill_us);
 }
 
 }  // namespace
@@ -127,6 +143,10 @@ void add_emulate_command(CLI::App& app, int argc, char** argv) {
   coll->add_option("--gpus", c->gpus, "GPUs (at most one node, or whole nodes)")->capture_default_str();
   coll->add_option("--bytes", c->bytes, "sizes per rank MIN:MAX[:FACTOR], e.g. 1M:1G:2")->capture_default_str();
   coll->add_option("--sms", c->sms, "SMs of the SM-driven exchange")->capture_default_str();
+  coll->add_option("--model", c->model,
+                   "packet: the SystemC model, every chunk on every hop; flow: per-resource loads from the traffic "
+                   "matrix (for thousands of GPUs; no faults)")
+      ->capture_default_str();
   coll->add_option("--set", c->overrides, "override a platform or proposal key (repeatable)");
   coll->add_option("--out", c->out, "result file (hwlab.result/1 with the collective rows)");
   coll->callback([c, command] { collective(*c, command); });
