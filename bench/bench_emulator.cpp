@@ -39,17 +39,20 @@ void time_children(benchmark::State& state, Body body) {
       benchmark::Counter((children_cpu_s() - cpu0) / static_cast<double>(state.iterations()));
 }
 
-workloads::RunConfigs configs(const char* workload, bool coprocessor) {
+workloads::RunConfigs configs(const char* workload, bool coprocessor, bool flow = false) {
   std::vector<workloads::ConfigInput> in = {{config::ConfigKind::platform, "h800"},
                                             {config::ConfigKind::workload, workload}};
   if (coprocessor) in.push_back({config::ConfigKind::proposal, "coprocessor"});
-  return workloads::load_run_configs(in, {});
+  std::vector<std::string> sets;
+  if (flow) sets.push_back("platform.emulation.network_model=flow");
+  return workloads::load_run_configs(in, sets);
 }
 
 // One step of DeepSeek-V3 (2 micro-batches) through `layers` MoE layers, as
 // `hwlab emulate --platform h800 --workload dsv3-decode|dsv3-prefill [--proposal coprocessor] --layers N`.
-void step(benchmark::State& state, const char* workload) {
-  const auto run = configs(workload, state.range(1) != 0);
+// `flow`: the same on the flow-level network model (--set platform.emulation.network_model=flow).
+void step(benchmark::State& state, const char* workload, bool flow = false) {
+  const auto run = configs(workload, state.range(1) != 0, flow);
   EmulationOptions o;
   o.layers = static_cast<int>(state.range(0));
   double step_us = 0;
@@ -58,6 +61,14 @@ void step(benchmark::State& state, const char* workload) {
 }
 void BM_DecodeStep(benchmark::State& state) { step(state, "dsv3-decode"); }
 void BM_PrefillStep(benchmark::State& state) { step(state, "dsv3-prefill"); }
+void BM_DecodeStepFlow(benchmark::State& state) { step(state, "dsv3-decode", true); }
+BENCHMARK(BM_DecodeStepFlow)
+    ->ArgNames({"layers", "coproc"})
+    ->Args({1, 0})
+    ->Args({58, 0})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
 BENCHMARK(BM_DecodeStep)
     ->ArgNames({"layers", "coproc"})
     ->Args({1, 0})

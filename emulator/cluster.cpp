@@ -77,6 +77,17 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
                                           platform.nic.achievable_GBps * platform.nic.count_per_gpu,
                                           platform.nic.latency_us));
   }
+  if (platform.emulation.network_model == config::NetworkModel::flow) {
+    if (options.functional)
+      throw UserError("functional mode checks the packet model's deliveries; platform.emulation.network_model flow "
+                      "moves none (use packet)");
+    if (coprocessor_ && proposal->coprocessor->model == config::CoprocessorModel::rtl)
+      throw UserError("coprocessor.model rtl decodes every DMA descriptor; platform.emulation.network_model flow "
+                      "issues none (use packet)");
+    flow_network_ = std::make_unique<FlowNetwork>(platform, proposal, gpus, per_node, d.comm_sms);
+    flow_ = std::make_unique<FlowEngine>(*flow_network_, registry_);
+    for (auto& g : gpus_) g->use_flow_model(flow_.get());
+  }
   // Wiring: multi-socket ports are bound in GPU order, so port i of a switch is in-node GPU i and
   // port g of the fabric is GPU g's NIC.
   for (int g = 0; g < gpus; ++g) {

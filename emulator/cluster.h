@@ -12,7 +12,9 @@
 
 #include "common/config/platform.h"
 #include "common/config/proposal.h"
+#include "emulator/comm/flow_engine.h"
 #include "emulator/comm/phase_registry.h"
+#include "emulator/flow/flow_network.h"
 #include "emulator/gpu/compute_model.h"
 #include "emulator/gpu/gpu.h"
 #include "emulator/moe/schedule.h"
@@ -58,6 +60,9 @@ class Cluster : public sc_core::sc_module {
   const workloads::WorkloadConfig& workload() const { return workload_; }
   const PhaseRegistry& registry() const { return registry_; }
   const config::PlatformConfig& platform() const { return platform_; }
+  // The flow-level network model, when platform.emulation.network_model is flow (else null).
+  const FlowEngine* flow() const { return flow_.get(); }
+  const FlowNetwork& flow_network() const { return *flow_network_; }
 
  private:
   const config::PlatformConfig& platform_;
@@ -74,6 +79,8 @@ class Cluster : public sc_core::sc_module {
   std::vector<std::unique_ptr<NvSwitch>> switches_;
   std::vector<std::unique_ptr<Nic>> nics_;
   std::unique_ptr<IbFabric> fabric_;
+  std::unique_ptr<FlowNetwork> flow_network_;
+  std::unique_ptr<FlowEngine> flow_;
 };
 
 }  // namespace hwlab::emulator

@@ -48,6 +48,7 @@ EmulationOutput run_here(const workloads::RunConfigs& run, const EmulationOption
   r.run = {{"simulated_us", to_us(sc_core::sc_time_stamp())},
            {"options", {{"layers", cluster.layers()}, {"comm_only", options.comm_only},
                        {"functional", options.functional}}}};
+  for (auto& [key, value] : m.run.items()) r.run[key] = value;
   if (want_trace) out.trace = trace_json(cluster);
   return out;
 }

@@ -36,6 +36,53 @@ void utilisation(nlohmann::json& out, const char* name, const std::vector<const 
   out[name] = {{"mean", sum / static_cast<double>(servers.size())}, {"max", max}};
 }
 
+// Mean and max of busy / total over a set of per-resource busy times.
+void utilisation(nlohmann::json& out, const char* name, const std::vector<double>& busy_us, const sc_time& total) {
+  if (busy_us.empty() || total == sc_core::SC_ZERO_TIME) return;
+  double sum = 0, max = 0;
+  for (double b : busy_us) {
+    const double u = b / to_us(total);
+    sum += u;
+    max = std::max(max, u);
+  }
+  out[name] = {{"mean", sum / static_cast<double>(busy_us.size())}, {"max", max}};
+}
+
+// The flow-level network model: utilisation from its resources' busy times (the co-processor's DMA
+// pool counted as its engines, evenly loaded, beside its reduce unit), and which resource limited the
+// phases. No queue stalls or RTL figures: it issues no descriptors.
+void flow_metrics(RunMetrics& r, const Cluster& c, const FlowEngine& flow, const sc_time& step) {
+  nlohmann::json& m = r.metrics;
+  const FlowBusy& b = flow.busy();
+  nlohmann::json util = nlohmann::json::object();
+  utilisation(util, "nvlink_tx", b.nvlink_tx_us, step);
+  utilisation(util, "nvlink_rx", b.nvlink_rx_us, step);
+  if (c.workload().deployment.nodes > 1) {
+    utilisation(util, "nic_tx", b.nic_tx_us, step);
+    utilisation(util, "nic_rx", b.nic_rx_us, step);
+  }
+  std::vector<double> comm;
+  if (c.coprocessor()) {
+    const int engines = c.flow_network().dma_engines;
+    for (size_t g = 0; g < b.nvlink_tx_us.size(); ++g) {
+      double sends = 0;
+      for (FlowRole r : {FlowRole::send_nvlink, FlowRole::send_ib, FlowRole::forward}) sends += b.role_us[static_cast<size_t>(r)][g];
+      for (int e = 0; e < engines; ++e) comm.push_back(sends);  // the pool's busy time is each engine's
+      comm.push_back(b.role_us[static_cast<size_t>(FlowRole::reduce)][g]);
+    }
+  } else {
+    for (size_t g = 0; g < b.nvlink_tx_us.size(); ++g)
+      for (const auto& role : b.role_us) comm.push_back(role[g]);
+  }
+  utilisation(util, "comm_engine", comm, step);
+  m["link_util"] = util;
+  for (bool combine : {false, true}) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [name, count] : flow.bottlenecks(combine)) list.push_back({{"resource", name}, {"phases", count}});
+    r.run[combine ? "flow_combine_bottlenecks" : "flow_dispatch_bottlenecks"] = list;
+  }
+}
+
 }  // namespace
 
 RunMetrics collect_metrics(const Cluster& c) {
@@ -101,6 +148,10 @@ RunMetrics collect_metrics(const Cluster& c) {
     }
   }
 
+  if (const FlowEngine* flow = c.flow()) {
+    flow_metrics(r, c, *flow, step);
+    return r;
+  }
   std::vector<const BandwidthServer*> nvl_tx, nvl_rx, nic_tx, nic_rx, comm;
   for (const auto& sw : c.switches())
     for (int j = 0; j < w.deployment.gpus_per_node; ++j) {

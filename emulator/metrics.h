@@ -15,6 +15,7 @@ namespace hwlab::emulator {
 struct RunMetrics {
   nlohmann::json metrics;
   std::vector<CollectiveRow> collectives;
+  nlohmann::json run = nlohmann::json::object();  // added to the result's `run` (not metrics: not numbers)
 };
 
 RunMetrics collect_metrics(const Cluster& cluster);

@@ -144,17 +144,29 @@ struct CommSmSpec {
   }
 };
 
+// packet: every chunk booked on every hop (SystemC/TLM); flow: per-resource loads of each phase
+// (emulator/flow/), no transfers, for speed.
+enum class NetworkModel { packet, flow };
+inline const Choices<NetworkModel>& network_model_choices() {
+  static const Choices<NetworkModel> c = {{"packet", NetworkModel::packet}, {"flow", NetworkModel::flow}};
+  return c;
+}
+
 // How the emulator models this platform.
 struct EmulationSpec {
   int chunk_bytes = 0;
   double quantum_us = 0;
   double watchdog_ms = 0;
+  NetworkModel network_model = NetworkModel::packet;
 
   template <class V>
   void fields(V& v) {
     v.required("chunk_bytes", chunk_bytes, "transfer granularity (bytes per chunk)", at_least(256));
     v.required("quantum_us", quantum_us, "temporal-decoupling quantum, us", positive());
     v.required("watchdog_ms", watchdog_ms, "simulated time after which a run is stopped as hung, ms", positive());
+    v.optional_choice("network_model", network_model, NetworkModel::packet, network_model_choices(),
+                      "packet: every chunk on every hop; flow: per-resource loads of each phase (faster, "
+                      "no link faults; papers/validation/flow-model.md)");
   }
 };
 

@@ -1,31 +1,19 @@
 // A flow-level (fluid) model of an all-to-all exchange, for fabrics too large for the packet model
-// (`hwlab emulate collective --model flow`): instead of booking every chunk on every hop, it adds
-// up what each resource of the packet model has to carry (per-GPU SM roles or DMA engines, NVLink
-// ports, NICs, leaf up/down aggregates, the in-node relay of cross-plane traffic) from the traffic
-// matrix, and takes the exchange's time from the busiest one:
-//
-//   time = max over resources r of  busy_r + fill_r
-//   busy_r = bytes_r / rate_r + chunks_r x per-chunk cost_r      (SM roles: chunk_overhead_us / k)
-//   fill_r = the fixed latencies of the longest path (NVLink; NIC + switch hops; cross-plane relay)
-//            + one chunk through the store-and-forward receive role (or, when r is that role, one
-//              chunk through the slowest cut-through stage before it)
-//
-// The same paths, rates and chunking as the packet model (emulator/net, comm/issue_model.h), so a
-// work-conserving exchange whose load is spread evenly over time ends within a few per cent of it;
-// what it cannot see is transient contention (incast waves, the order senders visit peers in, the
-// tail of uneven streams). papers/validation/flow-model.md holds it to the packet model.
-// No SystemC: arithmetic over G^2 pairs in O(G) memory. Faults are not modelled
-// (the caller refuses them).
+// (`hwlab emulate collective --model flow`): every peer transfer's load on the packet model's
+// resources (flow_network.h), the time from the busiest one. A work-conserving exchange whose load is
+// spread evenly over time ends within a few per cent of the packet model; what it cannot see is
+// transient contention (incast waves, the order senders visit peers in, the tail of uneven streams).
+// papers/validation/flow-model.md holds it to the packet model. No SystemC: arithmetic over G^2
+// pairs in O(G) memory. Link faults are not modelled (UserError).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <string>
-#include <vector>
 
 #include "common/config/platform.h"
 #include "common/config/proposal.h"
+#include "emulator/flow/flow_network.h"
 
 namespace hwlab::emulator {
 
@@ -38,21 +26,7 @@ struct FlowExchange {
   int comm_sms = 0;  // SMs of the SM-driven exchange (ignored with a co-processor)
 };
 
-struct FlowResourceLoad {
-  std::string name;  // as the packet model names its servers, e.g. "gpu17.nic.tx", "plane3.leaf0.up"
-  double GBps = 0;
-  uint64_t bytes = 0, chunks = 0;
-  double busy_us = 0, fill_us = 0;
-  double end_us() const { return busy_us + fill_us; }
-};
-
-struct FlowEstimate {
-  double time_us = 0;
-  FlowResourceLoad bottleneck;  // the resource that sets time_us
-  uint64_t nvlink_bytes = 0, ib_bytes = 0, relayed_bytes = 0;  // totals over all GPUs
-};
-
-// Throws UserError on what the flow model does not cover (faults) or a malformed exchange.
+// Throws UserError on what the flow model does not cover (link faults) or a malformed exchange.
 FlowEstimate estimate_alltoall_flow(const config::PlatformConfig& platform,
                                     const std::optional<config::ProposalConfig>& proposal, const FlowExchange& x);
 

@@ -71,6 +71,14 @@ void Gpu::run_task(const Task& task, int stream) {
     case TaskKind::dispatch:
     case TaskKind::combine: {
       const bool combine = task.kind == TaskKind::combine;
+      if (flow_) {
+        // Flow model: nothing crosses the sockets; the phase ends when its loads are through.
+        waiting_ = {true, true, task};
+        flow_->run(phase, combine);
+        waiting_.active = false;
+        if (combine) registry_.release(phase);
+        break;
+      }
       const sc_time issued = combine ? engine_.combine(phase, start) : engine_.dispatch(phase, start);
       advance(issued);
       quantum_.sync();

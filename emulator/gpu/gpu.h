@@ -18,6 +18,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "emulator/comm/comm_engine.h"
+#include "emulator/comm/flow_engine.h"
 #include "emulator/core/fault_state.h"
 #include "emulator/gpu/compute_model.h"
 #include "emulator/moe/schedule.h"
@@ -56,6 +57,9 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   void record(int phase, bool combine, int64_t tokens, const sc_time& done) override;
   void advance(const sc_time& local) override;
 
+  // The flow-level network model (platform.emulation.network_model: flow) instead of the TLM sockets.
+  void use_flow_model(FlowEngine* flow) { flow_ = flow; }
+
   bool finished() const { return streams_done_ == 2; }
   // Phases whose received token count differs from the plan (0 in a correct model).
   int wrong_deliveries() const { return wrong_deliveries_; }
@@ -64,7 +68,9 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   const std::vector<TaskSpan>& spans() const { return spans_; }
   const IssueModel& issue_model() const { return *issue_; }
   // Bytes this GPU put on links: [combine][over_ib] (forwarded and relayed hops included).
-  uint64_t bytes_sent(bool combine, bool over_ib) const { return bytes_sent_[combine ? 1 : 0][over_ib ? 1 : 0]; }
+  uint64_t bytes_sent(bool combine, bool over_ib) const {
+    return bytes_sent_[combine ? 1 : 0][over_ib ? 1 : 0] + (flow_ ? flow_->bytes_sent(id_, combine, over_ib) : 0);
+  }
 
  private:
   struct PhaseStatus {
@@ -97,6 +103,7 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   const FaultState& faults_;
   int planes_;
   CommEngine engine_;
+  FlowEngine* flow_ = nullptr;
   tlm_utils::tlm_quantumkeeper quantum_;
 
   std::deque<PhaseStatus> phase_status_;      // [phase * 2 + combine]

@@ -44,8 +44,21 @@ assert r["workload"]["model"] == "flow", r["workload"]
 assert r["run"]["flow_bottlenecks"][0]["resource"] == "gpu0.nic.tx", r["run"]
 assert r["collectives"][0]["time_us"] > 0
 PY
+"$hwlab" emulate collective --platform h800 --op alltoall --gpus 64 --bytes 16M:16M \
+  --set platform.emulation.network_model=flow >flow2.txt || fail "flow collective from the platform key"
+grep -q '# flow model, 16777216 B: bottleneck gpu0.nic.tx' flow2.txt || fail "network_model=flow not honoured by collective"
+# A MoE run on the flow model: the same result schema, the bottlenecks in `run`.
+"$hwlab" emulate "${small[@]}" --set platform.emulation.network_model=flow --out m.json --quiet || fail "flow MoE run"
+python3 - m.json <<'PY' || fail "flow MoE result"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["platform"]["emulation"]["network_model"] == "flow", r["platform"]["emulation"]
+assert r["metrics"]["layer_us"] > 0 and r["metrics"]["wrong_deliveries"] == 0
+assert r["run"]["flow_dispatch_bottlenecks"] and r["run"]["flow_combine_bottlenecks"], r["run"]
+PY
+expect_error "bad network model" "network_model" -- "$hwlab" emulate "${small[@]}" --set platform.emulation.network_model=fluid --out out.json
 expect_error "bad model" "--model: expected packet or flow, found 'fluid'" -- "$hwlab" emulate collective --platform h800 --gpus 16 --bytes 1M:1M --model fluid --out out.json
-expect_error "flow with faults" "--model flow does not model faults" -- "$hwlab" emulate collective --platform h800 --gpus 16 --bytes 1M:1M --model flow --set platform.faults.nic_down=[1] --out out.json
+expect_error "flow with faults" "the flow model does not model link faults" -- "$hwlab" emulate collective --platform h800 --gpus 16 --bytes 1M:1M --model flow --set platform.faults.nic_down=[1] --out out.json
 
 expect_error "unknown platform" "platform" -- "$hwlab" emulate --platform h9000 --workload dsv3-prefill --out out.json
 expect_error "bad override" "did you mean" -- "$hwlab" emulate "${small[@]}" --set platform.nic.achievable_GBs=1 --out out.json

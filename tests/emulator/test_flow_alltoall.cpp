@@ -122,7 +122,7 @@ TEST_CASE("flow model: the bottleneck follows the parameters", "[emulator][flow]
 TEST_CASE("flow model refuses faults and malformed exchanges", "[emulator][flow]") {
   const auto faulty = configs({"platform.faults.nic_down=[3]"});
   CHECK_THROWS_WITH(time_us(faulty, spec("alltoall", 16, 1u << 20, 20, true)),
-                    Catch::Contains("--model flow does not model faults"));
+                    Catch::Contains("the flow model does not model link faults"));
   const auto r = configs({});
   FlowExchange x;  // no send counts
   x.gpus = 4;

@@ -58,7 +58,7 @@ void emulate(const EmulateOptions& o, const std::string& command) {
 }
 
 struct CollectiveOptions {
-  std::string platform, proposal, op = "alltoall", bytes = "1M:1G:2", out, model = "packet";
+  std::string platform, proposal, op = "alltoall", bytes = "1M:1G:2", out, model;  // model "": the platform's
   std::vector<std::string> overrides;
   int gpus = 8, sms = 20;
 };
@@ -71,9 +71,11 @@ void collective(const CollectiveOptions& o, const std::string& command) {
   spec.op = o.op;
   spec.gpus = o.gpus;
   spec.sms = o.sms;
-  if (o.model != "packet" && o.model != "flow")
+  if (!o.model.empty() && o.model != "packet" && o.model != "flow")
     throw UserError(fmt::format("--model: expected packet or flow, found '{}'", o.model));
-  spec.flow_model = o.model == "flow";
+  spec.flow_model = o.model.empty() ? run.platform->emulation.network_model == config::NetworkModel::flow
+                                    : o.model == "flow";
+  const std::string model = spec.flow_model ? "flow" : "packet";
   spec.sizes = workloads::sweep_sizes(workloads::parse_size_sweep(o.bytes));
   workloads::alltoall_count(o.op, spec.sizes.front(), o.gpus, spec.element_bytes);  // checks --op
   std::vector<emulator::FlowEstimate> flow;
@@ -89,7 +91,7 @@ void collective(const CollectiveOptions& o, const std::string& command) {
     r.tool_version = version();
     r.git_commit = git_commit();
     r.platform = nlohmann::json::parse(config::to_json(*run.platform).dump());
-    r.workload = {{"collective", o.op}, {"gpus", o.gpus}, {"comm_sms", o.sms}, {"model", o.model}};
+    r.workload = {{"collective", o.op}, {"gpus", o.gpus}, {"comm_sms", o.sms}, {"model", model}};
     r.proposal = run.proposal ? nlohmann::json::parse(config::to_json(*run.proposal).dump()) : nlohmann::json();
     r.collectives = rows;
     r.run = {{"command", command}};
@@ -145,8 +147,7 @@ void add_emulate_command(CLI::App& app, int argc, char** argv) {
   coll->add_option("--sms", c->sms, "SMs of the SM-driven exchange")->capture_default_str();
   coll->add_option("--model", c->model,
                    "packet: the SystemC model, every chunk on every hop; flow: per-resource loads from the traffic "
-                   "matrix (for thousands of GPUs; no faults)")
-      ->capture_default_str();
+                   "matrix (for thousands of GPUs; no link faults). Default: platform.emulation.network_model");
   coll->add_option("--set", c->overrides, "override a platform or proposal key (repeatable)");
   coll->add_option("--out", c->out, "result file (hwlab.result/1 with the collective rows)");
   coll->callback([c, command] { collective(*c, command); });
