@@ -27,6 +27,8 @@ workloads::RunConfigs collective_run(const config::PlatformConfig& platform,
     throw UserError(fmt::format("--sms {}: the SM-driven exchange needs at least one SM", spec.sms));
   workloads::RunConfigs run = workloads::load_run_configs({{config::ConfigKind::workload, "dsv3-prefill"}}, {});
   run.platform = platform;
+  // The packet model unless the flow model was asked for (that one runs without a cluster, below).
+  run.platform->emulation.network_model = config::NetworkModel::packet;
   run.proposal = proposal;
   auto& d = run.workload->deployment;
   d.gpus_per_node = std::min(spec.gpus, per_node);

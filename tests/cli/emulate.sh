@@ -56,6 +56,10 @@ assert r["platform"]["emulation"]["network_model"] == "flow", r["platform"]["emu
 assert r["metrics"]["layer_us"] > 0 and r["metrics"]["wrong_deliveries"] == 0
 assert r["run"]["flow_dispatch_bottlenecks"] and r["run"]["flow_combine_bottlenecks"], r["run"]
 PY
+"$hwlab" emulate collective --platform h800 --op alltoall --gpus 64 --bytes 16M:16M --model packet \
+  --set platform.emulation.network_model=flow >packet.txt || fail "packet collective over a flow platform"
+"$hwlab" emulate collective --platform h800 --op alltoall --gpus 64 --bytes 16M:16M >packet_plain.txt || fail "packet collective"
+cmp -s packet.txt packet_plain.txt || fail "--model packet over a flow platform differs from the packet model"
 expect_error "bad network model" "network_model" -- "$hwlab" emulate "${small[@]}" --set platform.emulation.network_model=fluid --out out.json
 expect_error "bad model" "--model: expected packet or flow, found 'fluid'" -- "$hwlab" emulate collective --platform h800 --gpus 16 --bytes 1M:1M --model fluid --out out.json
 expect_error "flow with faults" "the flow model does not model link faults" -- "$hwlab" emulate collective --platform h800 --gpus 16 --bytes 1M:1M --model flow --set platform.faults.nic_down=[1] --out out.json
