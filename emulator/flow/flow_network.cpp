@@ -119,8 +119,8 @@ void FlowLoads::transfer(int s, int d, uint64_t bytes, uint64_t chunks, uint64_t
     nic_paths_ |= uses;
     nic_chunk_ = std::max(nic_chunk_, chunk_bytes);
     if (!net_.same_leaf(s, land)) {
-      // The leaves of the sender's plane: IbFabric books the sender's up-link and the landing leaf's down-link.
-      // (the landing GPU is on the sender's plane, so its leaf index is on that plane too).
+      // As IbFabric: the sender's leaf up-link and the landing GPU's leaf down-link, both on the
+      // sender's plane (the landing GPU is on it by construction).
       leaf_up_b_[net_.leaf_index(s)] += bytes;
       leaf_down_b_[net_.leaf_index(land)] += bytes;
       cross_leaf_ = true;
