@@ -88,13 +88,18 @@ BENCHMARK(BM_PrefillStep)
 // One all-to-all over `gpus` GPUs of the h800 preset (ISCA'25 multi-plane fat-tree: 8 planes, each a
 // two-layer fat-tree of 64-port switches, 16 384 NICs at most), 64 KiB per peer (one chunk), 20 SMs:
 // `hwlab emulate collective --platform h800 --op alltoall --gpus N --bytes N*64K:N*64K`.
-void BM_MpftAlltoall(benchmark::State& state) {
-  const auto run = workloads::load_run_configs({{config::ConfigKind::platform, "h800"}}, {});
+CollectiveSpec mpft_alltoall(const benchmark::State& state, bool flow) {
   CollectiveSpec spec;
   spec.op = "alltoall";
   spec.gpus = static_cast<int>(state.range(0));
   spec.sms = 20;
   spec.sizes = {static_cast<uint64_t>(spec.gpus) * 65536};
+  spec.flow_model = flow;
+  return spec;
+}
+void BM_MpftAlltoall(benchmark::State& state) {
+  const auto run = workloads::load_run_configs({{config::ConfigKind::platform, "h800"}}, {});
+  const CollectiveSpec spec = mpft_alltoall(state, false);
   double us = 0;
   time_children(state, [&] { us = emulate_collective(*run.platform, run.proposal, spec).front().time_us; });
   state.counters["simulated_us"] = us;
@@ -111,15 +116,10 @@ BENCHMARK(BM_MpftAlltoall)
     ->UseRealTime();
 
 // The same all-to-alls through the flow-level model (`--model flow`, emulator/flow/flow_alltoall.h):
-// per-resource loads from the G^2 traffic matrix, no SystemC, in this process (no fork).
+// per-resource loads from the traffic matrix row by row, no SystemC, in this process (no fork).
 void BM_MpftAlltoallFlow(benchmark::State& state) {
   const auto run = workloads::load_run_configs({{config::ConfigKind::platform, "h800"}}, {});
-  CollectiveSpec spec;
-  spec.op = "alltoall";
-  spec.gpus = static_cast<int>(state.range(0));
-  spec.sms = 20;
-  spec.sizes = {static_cast<uint64_t>(spec.gpus) * 65536};
-  spec.flow_model = true;
+  const CollectiveSpec spec = mpft_alltoall(state, true);
   double us = 0;
   for (auto _ : state) us = emulate_collective(*run.platform, run.proposal, spec).front().time_us;
   state.counters["simulated_us"] = us;

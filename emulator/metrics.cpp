@@ -23,64 +23,70 @@ struct Extent {
   double us() const { return to_us(end - start); }
 };
 
-// Busy fraction of a set of servers over `total`: mean and max.
-void utilisation(nlohmann::json& out, const char* name, const std::vector<const BandwidthServer*>& servers,
-                 const sc_time& total) {
-  if (servers.empty() || total == sc_core::SC_ZERO_TIME) return;
-  double sum = 0, max = 0;
-  for (const auto* s : servers) {
-    const double u = s->stats().busy / total;
-    sum += u;
-    max = std::max(max, u);
-  }
-  out[name] = {{"mean", sum / static_cast<double>(servers.size())}, {"max", max}};
-}
+// Busy times of every link direction and communication engine of a run, in one unit with `total`.
+struct LinkBusy {
+  std::vector<double> nvlink_tx, nvlink_rx, nic_tx, nic_rx, comm_engine;
+  double total = 0;
+};
 
-// Mean and max of busy / total over a set of per-resource busy times.
-void utilisation(nlohmann::json& out, const char* name, const std::vector<double>& busy_us, const sc_time& total) {
-  if (busy_us.empty() || total == sc_core::SC_ZERO_TIME) return;
-  double sum = 0, max = 0;
-  for (double b : busy_us) {
-    const double u = b / to_us(total);
-    sum += u;
-    max = std::max(max, u);
-  }
-  out[name] = {{"mean", sum / static_cast<double>(busy_us.size())}, {"max", max}};
-}
-
-// The flow-level network model: utilisation from its resources' busy times (the co-processor's DMA
-// pool counted as its engines, evenly loaded, beside its reduce unit), and which resource limited the
-// phases. No queue stalls or RTL figures: it issues no descriptors.
-void flow_metrics(RunMetrics& r, const Cluster& c, const FlowEngine& flow, const sc_time& step) {
-  nlohmann::json& m = r.metrics;
-  const FlowBusy& b = flow.busy();
+// `link_util`: per kind, mean and max over its resources of busy / total.
+nlohmann::json link_utilisation(const LinkBusy& b, bool multi_node) {
   nlohmann::json util = nlohmann::json::object();
-  utilisation(util, "nvlink_tx", b.nvlink_tx_us, step);
-  utilisation(util, "nvlink_rx", b.nvlink_rx_us, step);
-  if (c.workload().deployment.nodes > 1) {
-    utilisation(util, "nic_tx", b.nic_tx_us, step);
-    utilisation(util, "nic_rx", b.nic_rx_us, step);
-  }
-  std::vector<double> comm;
-  if (c.coprocessor()) {
-    const int engines = c.flow_network().dma_engines;
-    for (size_t g = 0; g < b.nvlink_tx_us.size(); ++g) {
-      double sends = 0;
-      for (FlowRole r : {FlowRole::send_nvlink, FlowRole::send_ib, FlowRole::forward}) sends += b.role_us[static_cast<size_t>(r)][g];
-      for (int e = 0; e < engines; ++e) comm.push_back(sends);  // the pool's busy time is each engine's
-      comm.push_back(b.role_us[static_cast<size_t>(FlowRole::reduce)][g]);
+  auto add = [&](const char* name, const std::vector<double>& busy) {
+    if (busy.empty() || b.total == 0) return;
+    double sum = 0, max = 0;
+    for (double x : busy) {
+      const double u = x / b.total;
+      sum += u;
+      max = std::max(max, u);
     }
-  } else {
-    for (size_t g = 0; g < b.nvlink_tx_us.size(); ++g)
-      for (const auto& role : b.role_us) comm.push_back(role[g]);
+    util[name] = {{"mean", sum / static_cast<double>(busy.size())}, {"max", max}};
+  };
+  add("nvlink_tx", b.nvlink_tx);
+  add("nvlink_rx", b.nvlink_rx);
+  if (multi_node) {
+    add("nic_tx", b.nic_tx);
+    add("nic_rx", b.nic_rx);
   }
-  utilisation(util, "comm_engine", comm, step);
-  m["link_util"] = util;
-  for (bool combine : {false, true}) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& [name, count] : flow.bottlenecks(combine)) list.push_back({{"resource", name}, {"phases", count}});
-    r.run[combine ? "flow_combine_bottlenecks" : "flow_dispatch_bottlenecks"] = list;
+  add("comm_engine", b.comm_engine);
+  return util;
+}
+
+// The packet model: its servers' booked time (in ticks, as sc_time's own division).
+LinkBusy packet_busy(const Cluster& c, const sc_time& step) {
+  LinkBusy b;
+  auto ticks = [](const BandwidthServer& s) { return s.stats().busy.to_double(); };
+  for (const auto& sw : c.switches())
+    for (int j = 0; j < c.workload().deployment.gpus_per_node; ++j) {
+      b.nvlink_tx.push_back(ticks(sw->tx(j)));
+      b.nvlink_rx.push_back(ticks(sw->rx(j)));
+    }
+  for (const auto& nic : c.nics()) {
+    b.nic_tx.push_back(ticks(nic->tx()));
+    b.nic_rx.push_back(ticks(nic->rx()));
   }
+  for (const auto& g : c.gpus())
+    for (const auto* s : g->issue_model().servers()) b.comm_engine.push_back(ticks(*s));
+  b.total = step.to_double();
+  return b;
+}
+
+// The flow-level network model: its resources' busy times, the co-processor's DMA pool counted as
+// its engines, evenly loaded, beside its reduce unit (the packet model's servers).
+LinkBusy flow_busy(const Cluster& c, const FlowEngine& flow, const sc_time& step) {
+  const FlowBusy& f = flow.busy();
+  LinkBusy b{f.nvlink_tx_us, f.nvlink_rx_us, f.nic_tx_us, f.nic_rx_us, {}, to_us(step)};
+  for (size_t g = 0; g < f.nvlink_tx_us.size(); ++g) {
+    if (c.coprocessor()) {
+      double sends = 0;
+      for (FlowRole r : {FlowRole::send_nvlink, FlowRole::send_ib, FlowRole::forward}) sends += f.role_us[static_cast<size_t>(r)][g];
+      for (int e = 0; e < c.flow_network().dma_engines; ++e) b.comm_engine.push_back(sends);
+      b.comm_engine.push_back(f.role_us[static_cast<size_t>(FlowRole::reduce)][g]);
+    } else {
+      for (const auto& role : f.role_us) b.comm_engine.push_back(role[g]);
+    }
+  }
+  return b;
 }
 
 }  // namespace
@@ -148,31 +154,17 @@ RunMetrics collect_metrics(const Cluster& c) {
     }
   }
 
-  if (const FlowEngine* flow = c.flow()) {
-    flow_metrics(r, c, *flow, step);
+  const FlowEngine* flow = c.flow();
+  m["link_util"] = link_utilisation(flow ? flow_busy(c, *flow, step) : packet_busy(c, step), w.deployment.nodes > 1);
+  if (flow) {
+    // Which resource limited the phases; no queue stalls or RTL figures: the flow model issues no descriptors.
+    for (bool combine : {false, true}) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& [name, count] : flow->bottlenecks(combine)) list.push_back({{"resource", name}, {"phases", count}});
+      r.run[combine ? "flow_combine_bottlenecks" : "flow_dispatch_bottlenecks"] = list;
+    }
     return r;
   }
-  std::vector<const BandwidthServer*> nvl_tx, nvl_rx, nic_tx, nic_rx, comm;
-  for (const auto& sw : c.switches())
-    for (int j = 0; j < w.deployment.gpus_per_node; ++j) {
-      nvl_tx.push_back(&sw->tx(j));
-      nvl_rx.push_back(&sw->rx(j));
-    }
-  for (const auto& nic : c.nics()) {
-    nic_tx.push_back(&nic->tx());
-    nic_rx.push_back(&nic->rx());
-  }
-  for (const auto& g : c.gpus())
-    for (const auto* s : g->issue_model().servers()) comm.push_back(s);
-  nlohmann::json util = nlohmann::json::object();
-  utilisation(util, "nvlink_tx", nvl_tx, step);
-  utilisation(util, "nvlink_rx", nvl_rx, step);
-  if (w.deployment.nodes > 1) {
-    utilisation(util, "nic_tx", nic_tx, step);
-    utilisation(util, "nic_rx", nic_rx, step);
-  }
-  utilisation(util, "comm_engine", comm, step);
-  m["link_util"] = util;
   if (c.registry().functional()) {
     const FunctionalTotals& f = c.registry().functional_totals();
     m["functional_phases"] = f.phases;

@@ -95,16 +95,20 @@ void FlowLoads::work(int g, FlowRole role, uint64_t bytes, uint64_t chunks, uint
 
 void FlowLoads::transfer(int s, int d, uint64_t bytes, uint64_t chunks, uint64_t chunk_bytes, FlowRole role,
                          std::optional<FlowRole> at_dst, FlowPath path, bool queued) {
-  const auto si = static_cast<size_t>(s), di = static_cast<size_t>(d);
+  const auto si = static_cast<size_t>(s);
   const bool same_node = s / net_.gpus_per_node() == d / net_.gpus_per_node();
   unsigned uses = bit(path);
-  if (same_node) {
-    nvl_tx_b_[si] += bytes;
-    nvl_rx_b_[di] += bytes;
-    nvl_sent_[si] += bytes;
-    nvlink_bytes_ += bytes;
+  // One hop through the NVSwitch: the sender's port out, the receiver's port in.
+  auto nvlink_hop = [&](int from, int to) {
+    nvl_tx_b_[static_cast<size_t>(from)] += bytes;
+    nvl_rx_b_[static_cast<size_t>(to)] += bytes;
+    nvl_sent_[static_cast<size_t>(from)] += bytes;
     nvl_paths_ |= uses;
     nvl_chunk_ = std::max(nvl_chunk_, chunk_bytes);
+  };
+  if (same_node) {
+    nvlink_hop(s, d);
+    nvlink_bytes_ += bytes;
   } else {
     const int land = net_.landing(s, d);
     const auto li = static_cast<size_t>(land);
@@ -127,12 +131,8 @@ void FlowLoads::transfer(int s, int d, uint64_t bytes, uint64_t chunks, uint64_t
     }
     if (land != d) {
       // Landed on another plane's NIC: relayed over NVLink inside the node (no engine work).
-      nvl_tx_b_[li] += bytes;
-      nvl_rx_b_[di] += bytes;
-      nvl_sent_[li] += bytes;
+      nvlink_hop(land, d);
       relayed_bytes_ += bytes;
-      nvl_paths_ |= uses;
-      nvl_chunk_ = std::max(nvl_chunk_, chunk_bytes);
     }
   }
   work(s, role, bytes, chunks, chunk_bytes, path);

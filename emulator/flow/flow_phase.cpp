@@ -17,52 +17,41 @@ Windows windows(const PhasePlan& p, int tokens, int64_t row) {
           static_cast<uint64_t>(std::min(tokens, p.window_tokens)) * r};
 }
 
+// The peer streams (NVLink in a node, direct IB): dispatch from source to destination into its
+// copy-out role, combine the sums back into the source's reduction.
+void peer_loads(FlowLoads& l, const PhasePlan& p, bool combine) {
+  const int64_t row = combine ? p.combine_bytes_per_token : p.dispatch_bytes_per_token;
+  const FlowRole at_dst = combine ? FlowRole::reduce : FlowRole::receive;
+  for (bool ib : {false, true})
+    for (const PeerStream& s : ib ? p.direct_streams : p.nvlink_streams) {
+      const Windows w = windows(p, s.tokens, row);
+      l.transfer(combine ? s.dst : s.src, combine ? s.src : s.dst, w.bytes, w.chunks, w.chunk_bytes,
+                 ib ? FlowRole::send_ib : FlowRole::send_nvlink, at_dst, ib ? FlowPath::ib : FlowPath::nvlink, true);
+    }
+}
+
 void dispatch_loads(FlowLoads& l, const PhasePlan& p) {
   const int64_t D = p.dispatch_bytes_per_token;
-  for (const PeerStream& s : p.nvlink_streams) {
-    const Windows w = windows(p, s.tokens, D);
-    l.transfer(s.src, s.dst, w.bytes, w.chunks, w.chunk_bytes, FlowRole::send_nvlink, FlowRole::receive,
-               FlowPath::nvlink, true);
-  }
-  for (const PeerStream& s : p.direct_streams) {
-    const Windows w = windows(p, s.tokens, D);
-    l.transfer(s.src, s.dst, w.bytes, w.chunks, w.chunk_bytes, FlowRole::send_ib, FlowRole::receive, FlowPath::ib, true);
-  }
-  const int per_node = p.gpus_per_node;
+  peer_loads(l, p, false);
   for (const NodeStream& s : p.node_streams) {
     const Windows w = windows(p, s.tokens(), D);
     l.transfer(s.src, s.forwarder, w.bytes, w.chunks, w.chunk_bytes, FlowRole::send_ib, std::nullopt,
                FlowPath::forwarded, true);
-    // The forwarder sends each window on to the node's GPUs that need its tokens (CommEngine::forward_window).
-    for (int win = 0; win < p.windows(s.tokens()); ++win) {
-      int counts[16] = {};
-      const int first = win * p.window_tokens, last = first + p.window_size(s.tokens(), win);
-      for (int t = first; t < last; ++t)
-        for (int j = 0; j < per_node; ++j)
-          if (s.masks[static_cast<size_t>(t)] & (1u << j)) ++counts[j];
-      for (int j = 0; j < per_node; ++j) {
-        if (counts[j] == 0) continue;
-        const int dst = s.node * per_node + j;
-        const uint64_t bytes = static_cast<uint64_t>(counts[j]) * static_cast<uint64_t>(D);
-        if (dst == s.forwarder) l.work(dst, FlowRole::receive, bytes, 1, bytes, FlowPath::forwarded);
-        else l.transfer(s.forwarder, dst, bytes, 1, bytes, FlowRole::forward, FlowRole::receive, FlowPath::forwarded, false);
-      }
-    }
   }
+  // Each forwarder sends every window on to the node's GPUs that need its tokens
+  // (CommEngine::forward_window): what each GPU gets of a window is its combine contribution to it.
+  for (int g = 0; g < p.gpus; ++g)
+    for (const Contribution& c : p.contributions[static_cast<size_t>(g)]) {
+      const int forwarder = p.node_streams[static_cast<size_t>(c.stream)].forwarder;
+      const uint64_t bytes = static_cast<uint64_t>(c.tokens) * static_cast<uint64_t>(D);
+      if (g == forwarder) l.work(g, FlowRole::receive, bytes, 1, bytes, FlowPath::forwarded);
+      else l.transfer(forwarder, g, bytes, 1, bytes, FlowRole::forward, FlowRole::receive, FlowPath::forwarded, false);
+    }
 }
 
 void combine_loads(FlowLoads& l, const PhasePlan& p) {
   const int64_t C = p.combine_bytes_per_token;
-  // The sums of each peer stream go back to its source, into the source's FP32 accumulator.
-  for (const PeerStream& s : p.nvlink_streams) {
-    const Windows w = windows(p, s.tokens, C);
-    l.transfer(s.dst, s.src, w.bytes, w.chunks, w.chunk_bytes, FlowRole::send_nvlink, FlowRole::reduce,
-               FlowPath::nvlink, true);
-  }
-  for (const PeerStream& s : p.direct_streams) {
-    const Windows w = windows(p, s.tokens, C);
-    l.transfer(s.dst, s.src, w.bytes, w.chunks, w.chunk_bytes, FlowRole::send_ib, FlowRole::reduce, FlowPath::ib, true);
-  }
+  peer_loads(l, p, true);
   // Rounds of each GPU's send loop (CommEngine::combine): one window per stream and contribution.
   for (int g = 0; g < p.gpus; ++g) {
     int rounds = 0;

@@ -3,48 +3,18 @@
 // times stay close to it, and what it cannot model is refused.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
-
 #include "common/error.h"
 #include "emulator/emulate.h"
+#include "tests/emulator/tiny_cluster.h"
 #include "workloads/run_configs.h"
 
-namespace fs = std::filesystem;
 using namespace hwlab;
 using namespace hwlab::emulator;
+using namespace hwlab::emulator::test;
 
 namespace {
 
 const char* kFlow = "platform.emulation.network_model=flow";
-
-std::string write_trace(const std::string& name, const std::vector<int>& experts) {
-  const fs::path dir = fs::temp_directory_path() / "hwlab_test_flow_moe";
-  fs::create_directories(dir);
-  const fs::path path = dir / name;
-  std::ofstream out(path);
-  for (int e : experts) out << e << "\n";
-  return path.string();
-}
-
-// As test_emulation.cpp's `tiny`: one node of `gpus` GPUs, expert e on GPU e, top-1, 64 tokens per GPU.
-workloads::RunConfigs tiny(int gpus, const std::string& trace) {
-  const std::vector<std::string> sets = {
-      kFlow, "platform.node.gpus_per_node=" + std::to_string(gpus),
-      "workload.model.routed_experts=" + std::to_string(gpus), "workload.model.experts_per_token=1",
-      "workload.model.expert_groups=1", "workload.model.max_groups_per_token=1", "workload.deployment.nodes=1",
-      "workload.deployment.gpus_per_node=" + std::to_string(gpus), "workload.deployment.attention_tp=1",
-      "workload.deployment.attention_dp=" + std::to_string(gpus),
-      "workload.deployment.expert_parallel=" + std::to_string(gpus), "workload.deployment.redundant_experts=0",
-      "workload.deployment.micro_batches=1", "workload.deployment.tokens_per_gpu=64",
-      "workload.routing.popularity=trace", "workload.routing.trace_file=" + trace,
-      "workload.placement.policy=contiguous", "workload.deployment.comm_sms=20",
-      "platform.comm_sm.nvlink_send_GBps_per_sm=10", "platform.comm_sm.receive_GBps_per_sm=12",
-      "platform.comm_sm.chunk_overhead_us=0.5", "platform.node.nvlink_achievable_GBps=160",
-      "platform.node.nvlink_latency_us=1", "platform.emulation.chunk_bytes=65536"};
-  return workloads::load_run_configs(
-      {{config::ConfigKind::platform, "h800"}, {config::ConfigKind::workload, "dsv3-prefill"}}, sets);
-}
 
 EmulationOutput run(const char* workload, std::vector<std::string> sets, bool comm_only, int layers = 0,
                     const char* proposal = nullptr) {
@@ -57,25 +27,19 @@ EmulationOutput run(const char* workload, std::vector<std::string> sets, bool co
   return emulate(workloads::load_run_configs(in, sets), o, false);
 }
 
-double metric(const EmulationOutput& o, const char* key) { return o.result.metrics.at(key).get<double>(); }
-
-EmulationOptions comm_only() {
-  EmulationOptions o;
-  o.comm_only = true;
-  return o;
-}
-
 }  // namespace
 
 TEST_CASE("flow model: the packet model's hand-computed NVLink cases, same times", "[emulator][flow]") {
   // One link (test_emulation.cpp): 8 chunks of 59136 B through a 160 GB/s port (0.3696 us each, the
   // busiest resource), then the rest of the last chunk's way: 1 us of latency and the receive role's
   // 0.2714 us: 8 x 0.3696 + 1 + 0.2714 = 4.2282 us, as the packet model gives.
-  const auto one = emulate(tiny(2, write_trace("one_link.csv", std::vector<int>(128, 1))), comm_only(), false);
+  const auto one =
+      emulate(tiny(2, write_trace("flow_one_link.csv", std::vector<int>(128, 1)), {kFlow}), comm_only(), false);
   CHECK(metric(one, "dispatch_us") == Approx(4.2282).epsilon(1e-4));
   CHECK(metric(one, "dispatch_nvlink_bytes_per_gpu") == Approx(64.0 * 7392 / 2));
   // Two senders into one port: 16 chunks, 1 + 16 x 0.3696 + 0.2714 = 7.1850 us.
-  const auto shared = emulate(tiny(3, write_trace("shared_port.csv", std::vector<int>(192, 1))), comm_only(), false);
+  const auto shared =
+      emulate(tiny(3, write_trace("flow_shared_port.csv", std::vector<int>(192, 1)), {kFlow}), comm_only(), false);
   CHECK(metric(shared, "dispatch_us") == Approx(7.1850).epsilon(1e-4));
   CHECK(metric(shared, "combine_nvlink_bytes_per_gpu") == Approx(2 * 64.0 * 14336 / 3));
 }
