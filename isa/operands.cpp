@@ -122,7 +122,7 @@ const EnumSpec& acquire_enum() {
 const EnumSpec& combine_stage_enum() {
   static const EnumSpec e{"combine_stage",
                           {{"forward", "forwarder: reduce this node's partial sums, send one copy over IB"},
-                           {"final", "owner: add the partial sums of every node in node order, round once"}}};
+                           {"final", "owner: add the partial sums of its table in table order into FP32 scratch, rounding each token once after its last entry"}}};
   return e;
 }
 

@@ -160,12 +160,14 @@ MoeCheck run_and_check_moe(const WorkloadConfig& w, const ExpertLayout& layout, 
   combine.run(m.combine);
   c.combine = combine.counters();
 
-  // Reference: nodes in ascending order; the own node's rows one by one (every row with direct IB),
-  // a forwarded node's rows as one BF16-rounded sum; FP32 throughout, one final BF16 rounding.
+  // Reference: the own node first, then the other nodes in ascending order; the own node's rows one
+  // by one (every row with direct IB), a forwarded node's rows as one BF16-rounded sum; FP32
+  // throughout, one final BF16 rounding.
   for (int s = 0; s < G; ++s)
     for (int t = 0; t < T; ++t) {
       const size_t slot = static_cast<size_t>(s) * T + t;
-      const std::vector<int>& dst = m.destinations[slot];
+      std::vector<int> dst = m.destinations[slot];
+      std::stable_partition(dst.begin(), dst.end(), [&](int d) { return d / P == s / P; });
       std::vector<float> acc;
       for (size_t i = 0; i < dst.size();) {
         const int node = dst[i] / P;

@@ -102,11 +102,14 @@ MoePrograms generate_moe_programs(const workloads::WorkloadConfig& w, const work
   const int G = m.gpus, P = m.gpus_per_node, N = m.nodes, T = m.tokens_per_gpu;
   auto slot = [T](int s, int t) { return static_cast<uint32_t>(s * T + t); };
   std::vector<std::vector<RoutingEntry>> dispatch(static_cast<size_t>(G)), forward(static_cast<size_t>(G)),
-      final_stage(static_cast<size_t>(G));
+      final_stage(static_cast<size_t>(G)), gathered(static_cast<size_t>(G));
   for (int s = 0; s < G; ++s) {
     const int s_node = s / P, s_local = s % P;
     for (int t = 0; t < T; ++t) {
-      const auto groups = by_node(m.destinations[slot(s, t)], P);
+      auto groups = by_node(m.destinations[slot(s, t)], P);
+      // The own node's rows first: with forwarding they need no WAIT, so the owner sums them while
+      // the forwarders work; the gathered node sums follow in ascending node order.
+      std::stable_partition(groups.begin(), groups.end(), [s_node](const auto& g) { return g.first == s_node; });
       for (size_t i = 0; i < groups.size(); ++i) {
         const auto [node, mask] = groups[i];
         const bool forwarded = m.forwarding && node != s_node;
@@ -141,21 +144,28 @@ MoePrograms generate_moe_programs(const workloads::WorkloadConfig& w, const work
           f.kind = EntryKind::pull;
           f.row_a = slot(s, t);
         }
-        final_stage[static_cast<size_t>(s)].push_back(f);
+        (forwarded ? gathered : final_stage)[static_cast<size_t>(s)].push_back(f);
       }
     }
   }
-  // Forward-stage entries grouped by owner then token, whatever order the loop above made.
-  for (auto& f : forward)
-    std::stable_sort(f.begin(), f.end(), [](const RoutingEntry& a, const RoutingEntry& b) {
-      return std::tie(a.node, a.gpu, a.row_a) < std::tie(b.node, b.gpu, b.row_a);
-    });
+  // Forward-stage entries grouped by owner then token; the owners' nodes in the order that starts after
+  // the forwarder's own (cyclic), so that the forwarders of a node do not all write to the same owner
+  // at once.
+  for (int g = 0; g < G; ++g) {
+    const int node = g / P;
+    auto after = [node, N](const RoutingEntry& e) { return (static_cast<int>(e.node) - node + N) % N; };
+    std::stable_sort(forward[static_cast<size_t>(g)].begin(), forward[static_cast<size_t>(g)].end(),
+                     [&](const RoutingEntry& a, const RoutingEntry& b) {
+                       return std::make_tuple(after(a), a.gpu, a.row_a) < std::make_tuple(after(b), b.gpu, b.row_a);
+                     });
+  }
 
-  size_t max_d = 0, max_f = 0, max_o = 0;
+  size_t max_d = 0, max_f = 0, max_o = 0, max_p = 0;
   for (int g = 0; g < G; ++g) {
     max_d = std::max(max_d, dispatch[static_cast<size_t>(g)].size());
     max_f = std::max(max_f, forward[static_cast<size_t>(g)].size());
     max_o = std::max(max_o, final_stage[static_cast<size_t>(g)].size());
+    max_p = std::max(max_p, gathered[static_cast<size_t>(g)].size());
   }
   const uint64_t D = m.dispatch_row_bytes, C = m.combine_row_bytes, UT = static_cast<uint64_t>(T);
   MoeLayout& L = m.layout;
@@ -164,6 +174,7 @@ MoePrograms generate_moe_programs(const workloads::WorkloadConfig& w, const work
   L.dispatch_table = place(max_d * kRoutingEntryBytes);
   L.forward_table = place(max_f * kRoutingEntryBytes);
   L.final_table = place(max_o * kRoutingEntryBytes);
+  L.gathered_table = place(max_p * kRoutingEntryBytes);
   L.tokens = place(UT * D);
   L.received = place(static_cast<uint64_t>(G) * UT * D);
   L.expert_out = place(static_cast<uint64_t>(G) * UT * C);
@@ -180,6 +191,7 @@ MoePrograms generate_moe_programs(const workloads::WorkloadConfig& w, const work
     append_table(m.image, self, L.dispatch_table, dispatch[static_cast<size_t>(g)]);
     append_table(m.image, self, L.forward_table, forward[static_cast<size_t>(g)]);
     append_table(m.image, self, L.final_table, final_stage[static_cast<size_t>(g)]);
+    append_table(m.image, self, L.gathered_table, gathered[static_cast<size_t>(g)]);
 
     push(m.dispatch, queue_of(self));
     Instruction d = make("DISPATCH", {});
@@ -213,12 +225,17 @@ MoePrograms generate_moe_programs(const workloads::WorkloadConfig& w, const work
       add(f, "table", L.forward_table);
       add(f, "entries", forward[static_cast<size_t>(g)].size());
       push(m.combine, f);
-      push(m.combine, wait_for(L.combine_counter, G));
     }
     add(c, "stage", 1);
     add(c, "table", L.final_table);
     add(c, "entries", final_stage[static_cast<size_t>(g)].size());
     push(m.combine, c);
+    if (m.forwarding) {
+      push(m.combine, wait_for(L.combine_counter, G));
+      add(c, "table", L.gathered_table);
+      add(c, "entries", gathered[static_cast<size_t>(g)].size());
+      push(m.combine, c);
+    }
 
     // Windows of queue q0 of this GPU: all of its own buffers, and on the other GPUs only what the
     // programs touch there.

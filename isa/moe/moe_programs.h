@@ -28,6 +28,7 @@ namespace hwlab::isa::moe {
 struct MoeLayout {
   uint64_t dispatch_counter = 0, combine_counter = 8;
   uint64_t dispatch_table = 0, forward_table = 0, final_table = 0;
+  uint64_t gathered_table = 0;  // final stage, nvlink-forwarding: the partial entries (after the WAIT)
   uint64_t tokens = 0;      // T dispatch rows (the payload each GPU sends)
   uint64_t received = 0;    // G*T dispatch rows, by slot
   uint64_t expert_out = 0;  // G*T BF16 rows, by slot: the weighted expert outputs y a GPU returns
@@ -46,7 +47,10 @@ struct MoePrograms {
   MoeLayout layout;
   std::vector<std::vector<int>> destinations;  // [slot] -> destination GPUs (global index), ascending
   Program dispatch;  // per GPU: DISPATCH; WAIT for every sender
-  Program combine;   // per GPU: [COMBINE forward; WAIT for every forwarder]; COMBINE final
+  // Per GPU, direct-ib: COMBINE final. nvlink-forwarding: COMBINE forward; COMBINE final over its own
+  // node's rows; WAIT for every forwarder; COMBINE final over the gathered node sums. A token's FP32
+  // sum runs over its own node's rows first, then the other nodes in ascending order.
+  Program combine;
   MemoryImage image; // routing tables and windows (queue q0 of every GPU)
 };
 

@@ -70,6 +70,6 @@ cmp -s <("$hwlab" isa doc) "$src/papers/isa/reference.md" || fail "isa doc diffe
   fail "isa moe"
 out=$("$hwlab" isa run moe.s --memory moe.yaml) || fail "running the generated MoE program: $out"
 grep -Eq '^DISPATCH +32 ' <<<"$out" || fail "DISPATCH count: $out"
-grep -Eq '^COMBINE +64 ' <<<"$out" || fail "COMBINE count: $out"
+grep -Eq '^COMBINE +96 ' <<<"$out" || fail "COMBINE count (forward, own node, gathered per GPU): $out"
 expect_error "moe bad layer" "--layer 58: expected an MoE layer in [0, 58)" -- "$hwlab" isa moe --layer 58 -o out
 exit 0
