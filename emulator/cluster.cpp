@@ -88,6 +88,29 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
     flow_ = std::make_unique<FlowEngine>(*flow_network_, registry_);
     for (auto& g : gpus_) g->use_flow_model(flow_.get());
   }
+  if (coprocessor_ && proposal->coprocessor->program == config::CoprocessorProgram::isa && !options.collective_plan) {
+    if (proposal->coprocessor->model == config::CoprocessorModel::rtl)
+      throw UserError("coprocessor.program isa runs with coprocessor.model tlm; model rtl decodes one WRITE per window "
+                      "of the plan (use program windows with it)");
+    if (flow_)
+      throw UserError("coprocessor.program isa runs on the packet model; platform.emulation.network_model flow moves "
+                      "no descriptors (use packet)");
+    // A signal carries no bytes: it takes its path's latency (NVLink; else the sender's NIC, relayed over
+    // NVLink when that NIC is down, the switch hops, and the relay to a destination on another plane).
+    const sc_time nvl = microseconds(platform.node.nvlink_latency_us), nic_latency = microseconds(platform.nic.latency_us),
+                  hop = microseconds(platform.fabric.switch_latency_us);
+    const IbFabric* fabric = fabric_.get();
+    const FaultState* faults = &faults_;
+    auto latency = [=](int src, int dst) {
+      if (src == dst) return sc_core::SC_ZERO_TIME;
+      if (src / per_node == dst / per_node) return nvl;
+      const int landing = fabric->landing_gpu(src, dst);
+      return nic_latency + hop * static_cast<double>(fabric->switch_hops(src, landing)) +
+             (landing != dst ? nvl : sc_core::SC_ZERO_TIME) + (faults->nic_ok(src) ? sc_core::SC_ZERO_TIME : nvl);
+    };
+    registry_.use_isa_programs();
+    for (auto& g : gpus_) g->use_isa_programs(latency);
+  }
   // Wiring: multi-socket ports are bound in GPU order, so port i of a switch is in-node GPU i and
   // port g of the fabric is GPU g's NIC.
   for (int g = 0; g < gpus; ++g) {

@@ -177,6 +177,22 @@ RunMetrics collect_metrics(const Cluster& c) {
     m["coproc_program_nvlink_bytes"] = f.payload_bytes[1];
     m["coproc_program_ib_bytes"] = f.payload_bytes[2];
   }
+  if (c.registry().isa_programs()) {
+    // The co-processors ran the ISA programs (proposal.coprocessor.program: isa).
+    const ProgramTotals& p = c.registry().program_totals();
+    m["coproc_isa_phases"] = p.phases;
+    m["coproc_isa_descriptors"] = p.descriptors;
+    m["coproc_isa_table_entries"] = p.table_entries;
+    m["coproc_isa_plan_mismatches"] = p.plan_mismatches;  // 0: every batch is the plan's window
+    if (p.plan_mismatches > 0) r.run["coproc_isa_first_mismatch"] = p.first_mismatch;
+    // Mean time per GPU and phase spent in each WAIT after the GPU's own part was through.
+    double waited[2] = {0, 0};
+    for (const auto& g : c.gpus())
+      for (int k = 0; k < 2; ++k) waited[k] += to_us(g->program_engine()->waited(k));
+    const double per = static_cast<double>(c.gpus().size()) * static_cast<double>(std::max<int64_t>(1, p.phases));
+    m["coproc_isa_dispatch_wait_us"] = waited[0] / per;
+    m["coproc_isa_combine_wait_us"] = waited[1] / per;
+  }
   if (c.coprocessor()) {
     double stalls = 0;
     CoprocessorRtlStats rtl;  // cycle-level co-processor (model rtl): what the RTL did, and its verdicts

@@ -18,6 +18,17 @@ inline const Choices<CoprocessorModel>& coprocessor_model_choices() {
   return c;
 }
 
+// What a co-processor executes in a timed MoE run: the plan's windows as one WRITE descriptor each
+// (DeepEP-like order: every destination's window w before any window w+1, pushes only), or the ISA
+// programs of isa/moe (DISPATCH / COMBINE descriptors reading their routing tables, SIGNAL/WAIT
+// counters, pull-based combine), expanded by the co-processor's table walker.
+enum class CoprocessorProgram { windows, isa };
+inline const Choices<CoprocessorProgram>& coprocessor_program_choices() {
+  static const Choices<CoprocessorProgram> c = {{"windows", CoprocessorProgram::windows},
+                                                {"isa", CoprocessorProgram::isa}};
+  return c;
+}
+
 // The communication co-processor next to the GPU/NIC that runs dispatch/combine instead of SMs.
 struct CoprocessorSpec {
   int command_queues = 0;
@@ -28,6 +39,7 @@ struct CoprocessorSpec {
   double issue_latency_us = 0;
   CoprocessorModel model = CoprocessorModel::tlm;
   double clock_GHz = 1.5;
+  CoprocessorProgram program = CoprocessorProgram::windows;
 
   template <class V>
   void fields(V& v) {
@@ -40,6 +52,8 @@ struct CoprocessorSpec {
     v.optional_choice("model", model, CoprocessorModel::tlm, coprocessor_model_choices(),
                       "tlm: throughput models; rtl: the Verilated decoder and reduce unit, cycle by cycle");
     v.optional("clock_GHz", clock_GHz, 1.5, "clock of the co-processor's RTL blocks (model rtl), GHz", positive());
+    v.optional_choice("program", program, CoprocessorProgram::windows, coprocessor_program_choices(),
+                      "windows: one WRITE per window of the plan; isa: the DISPATCH/COMBINE programs of isa/moe");
   }
 };
 

@@ -1,5 +1,7 @@
 #include "emulator/comm/comm_engine.h"
 
+#include "emulator/comm/program_engine.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -30,8 +32,8 @@ std::vector<int> staggered(const std::vector<int>& streams, int me, int count, P
   return order;
 }
 
-// A combine reduction of `outputs` BF16 token rows, each the sum of `addends` rows (+ the receiver's
-// FP32 accumulator when `accumulate`), from `bytes` of contributions.
+}  // namespace
+
 ReduceWork combine_reduction(const PhasePlan& p, uint64_t bytes, int outputs, uint64_t addends, bool accumulate) {
   ReduceWork w;
   w.bytes = bytes;
@@ -42,15 +44,62 @@ ReduceWork combine_reduction(const PhasePlan& p, uint64_t bytes, int outputs, ui
   return w;
 }
 
-}  // namespace
-
 sc_time CommEngine::send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue) {
   const auto grant = issue_.send(role, t.bytes, from_queue ? issue_.before_issue(t, ready) : ready, from_queue);
   t.not_before = grant.done;
   t.over_ib = over_ib;
   const sc_time arrived = over_ib ? ports_.send_ib(t, grant.start) : ports_.send_nvlink(t, grant.start);
   if (from_queue) issue_.completed(arrived);
+  if (program_) note_landed(t, arrived);
   return grant.start;
+}
+
+sc_time CommEngine::send_request(Transfer t, CommRole role, bool over_ib, uint64_t data_bytes, const sc_time& ready) {
+  const auto grant = issue_.send(role, data_bytes, issue_.before_issue(t, ready), true);
+  t.not_before = grant.start;  // the request itself is one small message
+  t.answer_not_before = grant.done;
+  t.over_ib = over_ib;
+  // The holder answers within this call chain and reports the answer's last byte here.
+  const sc_time answered = over_ib ? ports_.send_ib(t, grant.start) : ports_.send_nvlink(t, grant.start);
+  issue_.completed(answered);
+  return grant.start;
+}
+
+void CommEngine::note_landed(const Transfer& t, const sc_time& arrived) {
+  PhaseRuntime& rt = registry_.get(t.phase);
+  if (!rt.program) return;
+  ProgramPhase& pp = *rt.program;
+  auto later = [&](std::vector<sc_time>& v, int gpu) {
+    sc_time& x = v[static_cast<size_t>(gpu)];
+    x = std::max(x, arrived);
+  };
+  switch (t.kind) {
+    case TransferKind::dispatch_peer:
+    case TransferKind::dispatch_to_forwarder: later(pp.dispatch_landed, t.src); break;
+    case TransferKind::dispatch_forwarded:
+      later(pp.dispatch_landed, rt.plan.node_streams[static_cast<size_t>(t.stream)].src);
+      break;
+    case TransferKind::combine_gathered: later(pp.forward_landed, t.src); break;
+    default: break;
+  }
+}
+
+void CommEngine::answer(Transfer& request, const sc_time& done) {
+  const PhasePlan& p = registry_.get(request.phase).plan;
+  Transfer a;
+  a.kind = TransferKind::pull_data;
+  a.phase = request.phase;
+  a.src = ports_.gpu_id();
+  a.dst = request.src;
+  a.stream = request.stream;
+  a.window = request.window;
+  a.stage = request.stage;
+  a.tokens = request.tokens;
+  a.bytes = static_cast<uint64_t>(request.tokens) * static_cast<uint64_t>(p.combine_bytes_per_token);
+  a.over_ib = a.src / p.gpus_per_node != a.dst / p.gpus_per_node;  // (a relayed request lost its flag)
+  a.not_before = std::max(done, request.answer_not_before);
+  // Read by the holder's NVLink port or NIC from its memory: no engine of the holder takes part.
+  request.not_before = a.over_ib ? ports_.send_ib(a, done) : ports_.send_nvlink(a, done);
 }
 
 sc_time CommEngine::dispatch(int phase, const sc_time& start) {
@@ -227,6 +276,9 @@ void CommEngine::on_arrival(Transfer& t, const sc_time& done) {
       return;
     }
     case TransferKind::combine_to_forwarder: break;
+    case TransferKind::pull_request: answer(t, done); return;
+    case TransferKind::pull_data:
+    case TransferKind::combine_gathered: program_->on_arrival(t, done); return;
   }
   // A node's sums of one window meet at the forwarder; the last one to arrive reduces them and sends
   // the window back to its source over IB.

@@ -13,6 +13,12 @@
 
 namespace hwlab::emulator {
 
+class ProgramEngine;
+
+// A combine reduction of `outputs` BF16 token rows, each the sum of `addends` rows (+ the receiver's
+// FP32 accumulator when `accumulate`), from `bytes` of contributions.
+ReduceWork combine_reduction(const PhasePlan& p, uint64_t bytes, int outputs, uint64_t addends, bool accumulate);
+
 // What the engine needs from the GPU module it belongs to.
 class GpuPorts {
  public:
@@ -25,6 +31,8 @@ class GpuPorts {
   virtual void record(int phase, bool combine, int64_t tokens, const sc_time& done) = 0;
   // The issuing thread's local time moved to `local` (temporal decoupling: may yield).
   virtual void advance(const sc_time& local) = 0;
+  // The issuing thread catches up with `local` (before it blocks on an event).
+  virtual void sync_to(const sc_time& local) = 0;
 };
 
 class CommEngine {
@@ -36,19 +44,29 @@ class CommEngine {
   sc_time combine(int phase, const sc_time& start);
   // A transfer for this GPU whose last byte arrived at `done`.
   void on_arrival(Transfer& t, const sc_time& done);
+  // ISA programs (proposal.coprocessor.program: isa): their arrivals go to `program`.
+  void use_programs(ProgramEngine* program) { program_ = program; }
 
   IssueModel& issue_model() { return issue_; }
 
- private:
   // Sends one window; returns the local time at which its first byte left.
   // `from_queue`: part of this GPU's own send loop (see IssueModel::send).
   sc_time send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue);
+  // A read request (pull_request) whose answer of `data_bytes` this GPU's engines take in: the request
+  // leaves when an engine is granted; returns that time.
+  sc_time send_request(Transfer t, CommRole role, bool over_ib, uint64_t data_bytes, const sc_time& ready);
+
+ private:
+  // ISA programs: the last byte a program's stage put anywhere (its SIGNAL's release point).
+  void note_landed(const Transfer& t, const sc_time& arrived);
+  void answer(Transfer& request, const sc_time& done);
   void forward_window(const Transfer& arrived, const sc_time& done);
   void contribute(int phase, const Contribution& c, const sc_time& ready);
 
   GpuPorts& ports_;
   IssueModel& issue_;
   PhaseRegistry& registry_;
+  ProgramEngine* program_ = nullptr;
 };
 
 }  // namespace hwlab::emulator

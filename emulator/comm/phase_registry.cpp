@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "isa/moe/moe_check.h"
+#include "isa/moe/moe_programs.h"
 
 namespace hwlab::emulator {
 
@@ -35,6 +36,10 @@ PhaseRuntime& PhaseRegistry::get(int phase) {
       const std::vector<workloads::Routing> routing = router_->route_micro_batch(rt->layer, rt->micro_batch);
       rt->plan = build_phase_plan(workload_, layout(rt->layer), routing, chunk_bytes_);
       if (functional_) check_functional(*rt, routing);
+      if (isa_programs_) {
+        rt->program = std::make_unique<ProgramPhase>();
+        load_programs(isa::moe::generate_moe_programs(workload_, layout(rt->layer), routing), *rt->program);
+      }
     }
     rt->joins.resize(rt->plan.window_contributors.size());
     slot = std::move(rt);
@@ -71,6 +76,17 @@ void PhaseRegistry::check_functional(const PhaseRuntime& rt, const std::vector<w
 void PhaseRegistry::release(int phase) {
   auto& slot = phases_[static_cast<size_t>(phase)];
   if (slot && ++slot->gpus_finished == slot->plan.gpus) {
+    if (const ProgramPhase* pp = slot->program.get()) {
+      ++program_totals_.phases;
+      for (const GpuProgram& gp : pp->programs) {
+        program_totals_.descriptors += gp.descriptors;
+        program_totals_.table_entries +=
+            gp.dispatch.entries.size() + gp.combine_forward.entries.size() + gp.combine_final.entries.size() +
+            gp.combine_gathered.entries.size();
+      }
+      if (program_totals_.plan_mismatches == 0) program_totals_.first_mismatch = pp->first_mismatch;
+      program_totals_.plan_mismatches += pp->plan_mismatches;
+    }
     slot.reset();
     released_[static_cast<size_t>(phase)] = 1;
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "emulator/comm/comm_plan.h"
+#include "emulator/comm/program_phase.h"
 #include "emulator/core/units.h"
 #include "workloads/expert_layout.h"
 #include "workloads/token_router.h"
@@ -26,6 +27,16 @@ struct PhaseRuntime {
   PhasePlan plan;
   std::vector<WindowJoin> joins;  // parallel to plan.window_contributors
   int gpus_finished = 0;
+  std::unique_ptr<ProgramPhase> program;  // the co-processors run the ISA programs (else null)
+};
+
+// What the co-processors' ISA programs did over a run (proposal.coprocessor.program: isa).
+struct ProgramTotals {
+  int64_t phases = 0;
+  uint64_t descriptors = 0;    // queue descriptors executed (DISPATCH, WAIT, COMBINE)
+  uint64_t table_entries = 0;  // routing-table entries walked
+  int64_t plan_mismatches = 0; // batches cut from the tables that are not the timing plan's windows
+  std::string first_mismatch;
 };
 
 // A plan that replaces the workload's routing (collective benchmarks); empty = use the routing.
@@ -56,6 +67,10 @@ class PhaseRegistry {
   // The expert placement of a layer (EPLB on the history loads of that layer), built on first use.
   const workloads::ExpertLayout& layout(int layer);
   bool functional() const { return functional_; }
+  // The co-processors run the ISA programs of isa/moe, built with each phase.
+  void use_isa_programs() { isa_programs_ = true; }
+  bool isa_programs() const { return isa_programs_; }
+  const ProgramTotals& program_totals() const { return program_totals_; }
   const FunctionalTotals& functional_totals() const { return totals_; }
 
  private:
@@ -64,7 +79,9 @@ class PhaseRegistry {
   int layers_, micro_batches_, chunk_bytes_;
   PlanOverride override_;
   bool functional_;
+  bool isa_programs_ = false;
   FunctionalTotals totals_;
+  ProgramTotals program_totals_;
   std::unique_ptr<workloads::TokenRouter> router_;  // unless overridden
   std::vector<std::unique_ptr<workloads::ExpertLayout>> layouts_;
   std::vector<std::unique_ptr<PhaseRuntime>> phases_;

@@ -20,6 +20,10 @@ enum class TransferKind : uint8_t {
   combine_peer,           // sums returned to the source over NVLink or direct IB
   combine_to_forwarder,   // one GPU's sums of a forwarded window, to the forwarder
   combine_reduced,        // the forwarder's reduced window, over IB back to the source
+  // ISA programs (proposal.coprocessor.program: isa, comm/program_engine.h):
+  pull_request,      // a read request from `src` for `tokens` rows of expert outputs held by `dst`
+  pull_data,         // those rows, from the holder back to the requester
+  combine_gathered,  // a forwarder's node sums, written into the owner's gather rows over IB
 };
 
 struct Transfer : tlm::tlm_extension<Transfer> {
@@ -34,6 +38,9 @@ struct Transfer : tlm::tlm_extension<Transfer> {
   bool relay_ib = false;  // `via` sends it on over its own NIC (the sender's NIC is down)
   // Cut-through: the last byte cannot arrive before this (the previous hop's last byte + latency).
   sc_time not_before = sc_core::SC_ZERO_TIME;
+  // pull_request: the last byte of the answer cannot arrive before this (the requester's DMA engine).
+  sc_time answer_not_before = sc_core::SC_ZERO_TIME;
+  int stage = 0;  // pull_request/pull_data: COMBINE stage (0 forward, 1 final)
 
   tlm::tlm_extension_base* clone() const override { return new Transfer(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {

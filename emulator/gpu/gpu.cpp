@@ -79,11 +79,17 @@ void Gpu::run_task(const Task& task, int stream) {
         if (combine) registry_.release(phase);
         break;
       }
-      const sc_time issued = combine ? engine_.combine(phase, start) : engine_.dispatch(phase, start);
+      waiting_ = {true, true, task};  // a program may block on other GPUs while it issues
+      const sc_time issued = program_ ? (combine ? program_->combine(phase, start) : program_->dispatch(phase, start))
+                                      : (combine ? engine_.combine(phase, start) : engine_.dispatch(phase, start));
       advance(issued);
       quantum_.sync();
-      waiting_ = {true, true, task};
       wait_phase(phase, combine);
+      if (program_ && !combine) {
+        // WAIT dispatch_counter == GPUs: every sender's signal, after all its bytes landed.
+        const sc_time signalled = program_->wait_dispatch(phase, sc_core::sc_time_stamp());
+        if (signalled > sc_core::sc_time_stamp()) wait(signalled - sc_core::sc_time_stamp());
+      }
       waiting_.active = false;
       if (combine) {
         // Every token copy and every sum of this micro-batch is in: both counts must match the plan.
@@ -131,6 +137,16 @@ void Gpu::wait_phase(int phase, bool combine) {
   // traffic has settled (at the end of the combine that follows, see run_task).
 }
 
+void Gpu::use_isa_programs(ProgramEngine::SignalLatency latency) {
+  program_ = std::make_unique<ProgramEngine>(*this, *issue_, registry_, engine_, std::move(latency));
+  engine_.use_programs(program_.get());
+}
+
+void Gpu::sync_to(const sc_time& local) {
+  advance(local);
+  quantum_.sync();
+}
+
 void Gpu::advance(const sc_time& local) {
   const sc_time now = sc_core::sc_time_stamp();
   if (local <= now) return;
@@ -140,8 +156,10 @@ void Gpu::advance(const sc_time& local) {
 
 sc_time Gpu::send(tlm_utils::simple_initiator_socket<Gpu>& socket, Transfer& t, const sc_time& head) {
   const bool combine = t.kind == TransferKind::combine_peer || t.kind == TransferKind::combine_to_forwarder ||
-                       t.kind == TransferKind::combine_reduced;
-  bytes_sent_[combine ? 1 : 0][&socket == &nic ? 1 : 0] += t.bytes;
+                       t.kind == TransferKind::combine_reduced || t.kind == TransferKind::pull_data ||
+                       t.kind == TransferKind::combine_gathered;
+  // Read requests are control messages: they take link time but carry no payload.
+  if (t.kind != TransferKind::pull_request) bytes_sent_[combine ? 1 : 0][&socket == &nic ? 1 : 0] += t.bytes;
   TransferPayload payload(t);
   const sc_time now = sc_core::sc_time_stamp();
   sc_time delay = head > now ? head - now : sc_core::SC_ZERO_TIME;

@@ -19,6 +19,7 @@
 
 #include "emulator/comm/comm_engine.h"
 #include "emulator/comm/flow_engine.h"
+#include "emulator/comm/program_engine.h"
 #include "emulator/core/fault_state.h"
 #include "emulator/gpu/compute_model.h"
 #include "emulator/moe/schedule.h"
@@ -56,9 +57,12 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   sc_time send_ib(Transfer& t, const sc_time& head) override;
   void record(int phase, bool combine, int64_t tokens, const sc_time& done) override;
   void advance(const sc_time& local) override;
+  void sync_to(const sc_time& local) override;
 
   // The flow-level network model (platform.emulation.network_model: flow) instead of the TLM sockets.
   void use_flow_model(FlowEngine* flow) { flow_ = flow; }
+  // The co-processor runs the ISA programs (proposal.coprocessor.program: isa); signals take `latency`.
+  void use_isa_programs(ProgramEngine::SignalLatency latency);
 
   bool finished() const { return streams_done_ == 2; }
   // Phases whose received token count differs from the plan (0 in a correct model).
@@ -67,6 +71,7 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   std::string waiting_on() const;
   const std::vector<TaskSpan>& spans() const { return spans_; }
   const IssueModel& issue_model() const { return *issue_; }
+  const ProgramEngine* program_engine() const { return program_.get(); }
   // Bytes this GPU put on links: [combine][over_ib] (forwarded and relayed hops included).
   uint64_t bytes_sent(bool combine, bool over_ib) const {
     return bytes_sent_[combine ? 1 : 0][over_ib ? 1 : 0] + (flow_ ? flow_->bytes_sent(id_, combine, over_ib) : 0);
@@ -103,6 +108,7 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   const FaultState& faults_;
   int planes_;
   CommEngine engine_;
+  std::unique_ptr<ProgramEngine> program_;
   FlowEngine* flow_ = nullptr;
   tlm_utils::tlm_quantumkeeper quantum_;
 
