@@ -5,9 +5,11 @@
 //    rows, issued when the batch is full and at the end of the table; forwarders forward each
 //    arriving batch over NVLink. Then SIGNAL to every GPU (release: once all of this GPU's bytes,
 //    forwarded copies included, have landed); the WAIT on the counter ends the phase.
-//  - COMBINE stage=forward (nvlink-forwarding): for each batch of a source's tokens the forwarder
-//    reads its node's expert outputs (NVLink reads, once the holder's experts are done), reduces
-//    them and writes one BF16 row per token into the owner's gather rows over IB; SIGNAL.
+//  - COMBINE stage=forward (nvlink-forwarding): the forwarder walks its table by windows of a
+//    source's tokens and reads the node peers' expert outputs those windows need (NVLink reads of
+//    about window_tokens rows per holder, gathered over windows, once the holder's experts are
+//    done); each window, once its rows are in, is reduced and written as one BF16 row per token
+//    into the owner's gather rows over IB; SIGNAL.
 //    COMBINE stage=final over the owner's own node's rows (NVLink reads, and with direct-ib every
 //    remote GPU's rows over IB); then WAIT for every forwarder; COMBINE stage=final over the
 //    gathered node sums. FP32 sums, one BF16 rounding per token after its last entry.

@@ -127,3 +127,21 @@ TEST_CASE("ISA programs: what they cannot run with is refused", "[emulator][isa-
                   UserError);
   CHECK_THROWS_WITH(prefill({"proposal.coprocessor.program=ptx"}), Catch::Contains("program"));
 }
+
+TEST_CASE("ISA programs: a NIC down and a straggler still deliver every token", "[emulator][isa-programs][faults]") {
+  EmulationOptions o;
+  o.layers = 1;
+  const auto healthy = emulate(prefill({"proposal.coprocessor.program=isa"}), o, false);
+  const auto faulty = emulate(prefill({"proposal.coprocessor.program=isa", "platform.faults.nic_down=[1,10]",
+                                       "platform.faults.stragglers=[5]", "platform.faults.straggler_slowdown=3"}),
+                              o, false);
+  CHECK(metric(faulty, "wrong_deliveries") == 0);
+  CHECK(metric(faulty, "coproc_isa_plan_mismatches") == 0);
+  // Reads and writes of the GPUs without a NIC go through a node peer's; the straggler's outputs
+  // are read late: the layer takes longer.
+  CHECK(metric(faulty, "layer_us") > metric(healthy, "layer_us"));
+  for (const char* key : {"dispatch_ib_bytes_per_gpu", "combine_ib_bytes_per_gpu"}) {
+    INFO(key);
+    CHECK(metric(faulty, key) == metric(healthy, key));
+  }
+}
