@@ -89,9 +89,6 @@ Cluster::Cluster(sc_core::sc_module_name name, const config::PlatformConfig& pla
     for (auto& g : gpus_) g->use_flow_model(flow_.get());
   }
   if (coprocessor_ && proposal->coprocessor->program == config::CoprocessorProgram::isa && !options.collective_plan) {
-    if (proposal->coprocessor->model == config::CoprocessorModel::rtl)
-      throw UserError("coprocessor.program isa runs with coprocessor.model tlm; model rtl decodes one WRITE per window "
-                      "of the plan (use program windows with it)");
     if (flow_)
       throw UserError("coprocessor.program isa runs on the packet model; platform.emulation.network_model flow moves "
                       "no descriptors (use packet)");

@@ -45,7 +45,9 @@ ReduceWork combine_reduction(const PhasePlan& p, uint64_t bytes, int outputs, ui
 }
 
 sc_time CommEngine::send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue) {
-  const auto grant = issue_.send(role, t.bytes, from_queue ? issue_.before_issue(t, ready) : ready, from_queue);
+  // A window is a descriptor of its own; the DMAs of a program's table walker are not (program_).
+  const auto grant =
+      issue_.send(role, t.bytes, from_queue && !program_ ? issue_.before_issue(t, ready) : ready, from_queue);
   t.not_before = grant.done;
   t.over_ib = over_ib;
   const sc_time arrived = over_ib ? ports_.send_ib(t, grant.start) : ports_.send_nvlink(t, grant.start);
@@ -55,7 +57,7 @@ sc_time CommEngine::send(Transfer t, CommRole role, bool over_ib, const sc_time&
 }
 
 sc_time CommEngine::send_request(Transfer t, CommRole role, bool over_ib, uint64_t data_bytes, const sc_time& ready) {
-  const auto grant = issue_.send(role, data_bytes, issue_.before_issue(t, ready), true);
+  const auto grant = issue_.send(role, data_bytes, ready, true);
   t.not_before = grant.start;  // the request itself is one small message
   t.answer_not_before = grant.done;
   t.over_ib = over_ib;

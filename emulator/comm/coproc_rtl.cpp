@@ -67,8 +67,11 @@ sc_time CoprocessorRtl::decode(const Transfer& t, int gpus_per_node) {
   const uint64_t offset = (static_cast<uint64_t>(t.stream) << 22 | static_cast<uint64_t>(t.window) << 10) &
                           (isa::kOffsetLimit - 1);
   dst.offset = offset;
-  const isa::Instruction insn = isa::make(
-      "WRITE", {{"dst", isa::pack_address(dst)}, {"src", offset}, {"bytes", std::max<uint64_t>(1, t.bytes)}});
+  return decode(isa::make("WRITE",
+                           {{"dst", isa::pack_address(dst)}, {"src", offset}, {"bytes", std::max<uint64_t>(1, t.bytes)}}));
+}
+
+sc_time CoprocessorRtl::decode(const isa::Instruction& insn) {
   const isa::Descriptor descriptor = isa::encode(insn);
   const isa::DecodeResult want = isa::decode(descriptor.data());
   const rtl::RtlDecoded got = blocks_->decoder.decode(descriptor);
@@ -156,6 +159,7 @@ CoprocessorRtl::CoprocessorRtl(sc_core::sc_module_name name, const config::Copro
 }
 CoprocessorRtl::~CoprocessorRtl() = default;
 sc_time CoprocessorRtl::decode(const Transfer&, int) { return sc_core::sc_time_stamp(); }
+sc_time CoprocessorRtl::decode(const isa::Instruction&) { return sc_core::sc_time_stamp(); }
 void CoprocessorRtl::reduce(const ReduceWork&, const sc_time&, std::function<void(const sc_time&)>) {}
 void CoprocessorRtl::serve_jobs() {}
 uint64_t CoprocessorRtl::run_slice(const ReduceWork&) { return 0; }

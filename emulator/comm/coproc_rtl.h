@@ -5,7 +5,9 @@
 //  - Every descriptor the GPU's command stream issues (one per queued send) is encoded with the ISA
 //    (a WRITE of the transfer's bytes to its destination GPU) and decoded by the RTL decoder before
 //    its DMA can start: 1 + RtlDescDecoder::kLatency cycles in the issuing thread. Each verdict is
-//    compared with isa::decode.
+//    compared with isa::decode. With `program: isa` the descriptors are the programs' own
+//    (DISPATCH, WAIT, COMBINE), decoded as each starts; the DMAs their table walkers issue are not
+//    descriptors.
 //  - Every reduction (a combine window summed into the receiver's FP32 accumulator, a forwarder's
 //    sum of its node's contributions) is a job for the reduce unit: jobs wait in arrival order and
 //    run one at a time, streamed through the RTL; the continuation runs when the RTL has produced
@@ -27,6 +29,7 @@
 #include <systemc>
 
 #include "common/config/proposal.h"
+#include "isa/table.h"
 #include "emulator/core/transfer.h"
 #include "emulator/core/units.h"
 
@@ -70,6 +73,8 @@ class CoprocessorRtl : public sc_core::sc_module {
   // Decodes the descriptor of a queued send through the RTL; call from an SC_THREAD (it waits the
   // cycles). Returns when the DMA can start.
   sc_time decode(const Transfer& t, int gpus_per_node);
+  // Decodes a program's descriptor (ISA programs: DISPATCH, WAIT, COMBINE) through the RTL, as above.
+  sc_time decode(const isa::Instruction& insn);
   // Queues a reduction whose last input arrives at `arrival`; `then(done)` runs from this module's
   // thread once the RTL has the sums (at once-returning models call it before returning instead).
   void reduce(const ReduceWork& work, const sc_time& arrival, std::function<void(const sc_time&)> then);

@@ -43,6 +43,10 @@ sc_time CoprocessorIssueModel::before_issue(const Transfer& t, const sc_time& re
   return rtl_ ? std::max(ready, rtl_->decode(t, gpus_per_node_)) : ready;
 }
 
+sc_time CoprocessorIssueModel::before_descriptor(const isa::Instruction& insn, const sc_time& ready) {
+  return rtl_ ? std::max(ready, rtl_->decode(insn)) : ready;
+}
+
 void CoprocessorIssueModel::reduce(const ReduceWork& work, const sc_time& arrival,
                                    const std::function<void(const sc_time&)>& then) {
   if (rtl_) rtl_->reduce(work, arrival, then);

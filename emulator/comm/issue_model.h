@@ -38,6 +38,11 @@ class IssueModel {
     (void)t;
     return ready;
   }
+  // A program's descriptor (ISA programs) starts at `ready`: the time from which its work can begin.
+  virtual sc_time before_descriptor(const isa::Instruction& insn, const sc_time& ready) {
+    (void)insn;
+    return ready;
+  }
   // A reduction whose inputs are in at `arrival`; `then(done)` runs when the sums are in: at once
   // for throughput models (process(reduce)), later, from the model's own thread, for cycle-level ones.
   virtual void reduce(const ReduceWork& work, const sc_time& arrival, const std::function<void(const sc_time&)>& then) {
@@ -76,6 +81,7 @@ class CoprocessorIssueModel : public IssueModel {
   CoprocessorIssueModel(const std::string& gpu_name, const config::CoprocessorSpec& spec, int gpus_per_node,
                         uint64_t seed);
   sc_time before_issue(const Transfer& t, const sc_time& ready) override;
+  sc_time before_descriptor(const isa::Instruction& insn, const sc_time& ready) override;
   void reduce(const ReduceWork& work, const sc_time& arrival, const std::function<void(const sc_time&)>& then) override;
   const CoprocessorRtl* rtl() const { return rtl_.get(); }
   BandwidthServer::Grant send(CommRole role, uint64_t bytes, const sc_time& ready, bool from_queue) override;

@@ -107,7 +107,7 @@ sc_time ProgramEngine::dispatch(int phase, const sc_time& start) {
 
   // Keys: a destination GPU g (direct copies), or G + forwarder f (a remote node's stream).
   Batches batches(2 * static_cast<size_t>(G));
-  sc_time local = start;
+  sc_time local = issue_.before_descriptor(d.insn, start);
   auto issue = [&](int key) {
     Batches::Batch& b = batches.by_key[static_cast<size_t>(key)];
     Transfer t;
@@ -170,7 +170,8 @@ sc_time ProgramEngine::dispatch(int phase, const sc_time& start) {
 
 sc_time ProgramEngine::wait_dispatch(int phase, const sc_time& local) {
   ProgramPhase& pp = *registry_.get(phase).program;
-  return wait_signals(pp.dispatch_done, pp.programs[static_cast<size_t>(ports_.gpu_id())].dispatch_wait, local, 0);
+  const GpuProgram& gp = pp.programs[static_cast<size_t>(ports_.gpu_id())];
+  return wait_signals(pp.dispatch_done, gp.dispatch_wait, issue_.before_descriptor(gp.dispatch_wait_insn, local), 0);
 }
 
 sc_time ProgramEngine::pull(int phase, int holder, int rows, int stage, int stream, int window, const sc_time& ready) {
@@ -199,7 +200,7 @@ sc_time ProgramEngine::forward_stage(int phase, const sc_time& start) {
   const int me = ports_.gpu_id(), P = p.gpus_per_node, my_node = me / P, my_local = me % P;
   const auto C = static_cast<uint64_t>(p.combine_bytes_per_token);
   const ProgramDescriptor& c = pp.programs[static_cast<size_t>(me)].combine_forward;
-  sc_time local = start;
+  sc_time local = issue_.before_descriptor(c.insn, start);
   std::vector<int> window_of_owner(static_cast<size_t>(p.gpus), 0);
   Batches by_holder(static_cast<size_t>(p.gpus));
   std::vector<std::vector<ReadPart>> gathering(static_cast<size_t>(p.gpus));  // [holder] rows of windows
@@ -271,8 +272,18 @@ sc_time ProgramEngine::forward_stage(int phase, const sc_time& start) {
   }
   for (int holder : by_holder.open_keys()) read(holder);
   reads_.clear();
-  signal(pp.combine_forwarded, std::max(local, pp.forward_landed[static_cast<size_t>(me)]));
+  cs_.forward_walked = true;
+  cs_.forward_local = local;
+  forward_progress();
   return local;
+}
+
+void ProgramEngine::forward_progress() {
+  if (!cs_.forward_walked || cs_.forward_pending > 0 || cs_.forward_signalled) return;
+  cs_.forward_signalled = true;
+  // SIGNAL (release): once every node sum it wrote has landed.
+  ProgramPhase& pp = *registry_.get(cs_.phase).program;
+  signal(pp.combine_forwarded, std::max(cs_.forward_local, pp.forward_landed[static_cast<size_t>(ports_.gpu_id())]));
 }
 
 void ProgramEngine::finish_join(int phase, int stream, int window, int tokens) {
@@ -293,28 +304,34 @@ void ProgramEngine::finish_join(int phase, int stream, int window, int tokens) {
   const auto outputs = static_cast<uint64_t>(std::max(1, tokens));
   const uint64_t addends = std::max<uint64_t>(1, (rows + outputs - 1) / outputs);
   // REDUCE of the node's rows to BF16, then the WRITE into the owner's gather rows (one IB crossing).
-  issue_.reduce(combine_reduction(p, join.bytes, tokens, addends, false), join.last,
-                [this, back](const sc_time& reduced) { comm_.send(back, CommRole::ib_send, true, reduced, false); });
+  ++cs_.forward_pending;
+  issue_.reduce(combine_reduction(p, join.bytes, tokens, addends, false), join.last, [this, back](const sc_time& reduced) {
+    comm_.send(back, CommRole::ib_send, true, reduced, false);
+    --cs_.forward_pending;
+    forward_progress();
+  });
 }
 
-sc_time ProgramEngine::final_stage(int phase, const ProgramDescriptor& c, const sc_time& start) {
+sc_time ProgramEngine::final_stage(int phase, const ProgramDescriptor& c, int k, const sc_time& start) {
   PhaseRuntime& rt = registry_.get(phase);
   ProgramPhase& pp = *rt.program;
   const PhasePlan& p = rt.plan;
   const int me = ports_.gpu_id(), G = p.gpus, P = p.gpus_per_node;
   const auto C = static_cast<uint64_t>(p.combine_bytes_per_token);
-  sc_time local = start;
+  FinalDescriptor& fd = cs_.finals[k];
+  sc_time local = issue_.before_descriptor(c.insn, start);
   // Rows already on this GPU: its own expert outputs and the gathered node sums (partial).
   int64_t own_rows = 0, gathered_rows = 0;
   Batches pulls(static_cast<size_t>(G));
   auto issue = [&](int holder) {
     Batches::Batch& b = pulls.by_key[static_cast<size_t>(holder)];
     local = wait_outputs(pp, holder, local);
-    local = std::max(local, pull(phase, holder, b.tokens, 1, -1, b.window++, local));
+    local = std::max(local, pull(phase, holder, b.tokens, 1, k, b.window++, local));
     b.tokens = 0;
     ports_.advance(local);
   };
   for (const RoutingEntry& e : c.entries) {
+    fd.outputs += (e.flags & isa::kEntryLast) ? 1 : 0;
     if (e.kind == EntryKind::partial) {
       ++gathered_rows;
       continue;
@@ -335,23 +352,54 @@ sc_time ProgramEngine::final_stage(int phase, const ProgramDescriptor& c, const 
   // The local rows go through the reduce unit too; the gathered ones are sums received from forwarders.
   const uint64_t local_bytes = static_cast<uint64_t>(own_rows + gathered_rows) * C;
   if (local_bytes > 0) {
+    ++fd.pending;
     const int64_t rows = gathered_rows;
     issue_.reduce(combine_reduction(p, local_bytes, static_cast<int>(own_rows + gathered_rows), 1, true), start,
-                  [this, phase, rows](const sc_time& summed) {
-                    sums_done_ = std::max(sums_done_, summed);
-                    if (rows > 0) ports_.record(phase, true, rows, summed);
+                  [this, k, rows](const sc_time& summed) {
+                    cs_.sums = std::max(cs_.sums, summed);
+                    cs_.rows_received += rows;
+                    --cs_.finals[k].pending;
+                    final_progress(k);
                   });
+  }
+  fd.walked = true;
+  final_progress(k);
+  return local;
+}
+
+void ProgramEngine::final_progress(int k) {
+  FinalDescriptor& fd = cs_.finals[k];
+  if (!fd.walked || fd.pending > 0 || fd.finished) return;
+  auto finish = [this, k](const sc_time& at) {
+    cs_.finals[k].finished = true;
+    cs_.done = std::max(cs_.done, at);
+    for (int i = 0; i < cs_.final_count; ++i)
+      if (!cs_.finals[i].finished) return;
+    // Every sum is in and rounded: the owner's combine is complete.
+    ports_.record(cs_.phase, true, cs_.rows_received, std::max(cs_.done, cs_.sums));
+    cs_.finished = true;
+    combine_finished_.notify(sc_core::SC_ZERO_TIME);
+  };
+  if (fd.outputs == 0) {
+    finish(cs_.sums);
+    return;
   }
   // The last entry of each token rounds its FP32 sum to BF16: one pass over the scratch rows of the
   // tokens that end in this descriptor, once every sum so far is in.
-  int64_t outputs = 0;
-  for (const RoutingEntry& e : c.entries) outputs += (e.flags & isa::kEntryLast) ? 1 : 0;
-  if (outputs > 0) {
-    const uint64_t scratch_bytes = static_cast<uint64_t>(outputs) * 2 * C;  // FP32 rows
-    issue_.reduce(combine_reduction(p, scratch_bytes, static_cast<int>(outputs), 1, false), sums_done_,
-                  [this, phase](const sc_time& rounded) { ports_.record(phase, true, 0, rounded); });
+  fd.pending = 1;  // the rounding pass
+  const PhasePlan& p = registry_.get(cs_.phase).plan;
+  const uint64_t scratch_bytes = static_cast<uint64_t>(fd.outputs) * 2 * static_cast<uint64_t>(p.combine_bytes_per_token);
+  // An FP32 row takes the input bandwidth of two BF16 rows (the unit's lanes take BF16).
+  issue_.reduce(combine_reduction(p, scratch_bytes, static_cast<int>(fd.outputs), 2, false), cs_.sums,
+                [this, finish](const sc_time& rounded) { finish(rounded); });
+}
+
+sc_time ProgramEngine::wait_combine(const sc_time& local) {
+  if (!cs_.finished) {
+    ports_.sync_to(local);
+    while (!cs_.finished) sc_core::wait(combine_finished_);
   }
-  return local;
+  return std::max({local, sc_core::sc_time_stamp(), cs_.done});
 }
 
 sc_time ProgramEngine::combine(int phase, const sc_time& start) {
@@ -366,12 +414,15 @@ sc_time ProgramEngine::combine(int phase, const sc_time& start) {
   pp.outputs_ready[static_cast<size_t>(me)] = 1;
   pp.outputs_ready_at[static_cast<size_t>(me)] = start;
   pp.outputs_event.notify(sc_core::SC_ZERO_TIME);
-  sums_done_ = start;
-  if (!gp.forward_stage) return final_stage(phase, gp.combine_final, start);
+  cs_ = CombineState{};
+  cs_.phase = phase;
+  cs_.sums = cs_.done = start;
+  cs_.final_count = gp.forward_stage ? 2 : 1;
+  if (!gp.forward_stage) return final_stage(phase, gp.combine_final, 0, start);
   sc_time local = forward_stage(phase, start);
-  local = final_stage(phase, gp.combine_final, local);  // its own node's rows: no need to wait
-  local = wait_signals(pp.combine_forwarded, gp.combine_wait, local, 1);
-  return final_stage(phase, gp.combine_gathered, local);
+  local = final_stage(phase, gp.combine_final, 0, local);  // its own node's rows: no need to wait
+  local = wait_signals(pp.combine_forwarded, gp.combine_wait, issue_.before_descriptor(gp.combine_wait_insn, local), 1);
+  return final_stage(phase, gp.combine_gathered, 1, local);
 }
 
 void ProgramEngine::on_arrival(Transfer& t, const sc_time& done) {
@@ -390,11 +441,15 @@ void ProgramEngine::on_arrival(Transfer& t, const sc_time& done) {
     }
     return;
   }
-  const int rows = t.tokens;
+  // A read of the final descriptor t.stream: summed into the FP32 scratch.
+  const int rows = t.tokens, k = t.stream;
+  ++cs_.finals[k].pending;
   issue_.reduce(combine_reduction(registry_.get(phase).plan, t.bytes, rows, 1, true), done,
-                [this, phase, rows](const sc_time& summed) {
-                  sums_done_ = std::max(sums_done_, summed);
-                  ports_.record(phase, true, rows, summed);
+                [this, k, rows](const sc_time& summed) {
+                  cs_.sums = std::max(cs_.sums, summed);
+                  cs_.rows_received += rows;
+                  --cs_.finals[k].pending;
+                  final_progress(k);
                 });
 }
 

@@ -38,9 +38,12 @@ class ProgramEngine {
   sc_time dispatch(int phase, const sc_time& start);
   // WAIT dispatch_counter: blocks until every GPU's signal is in; returns when the last arrives.
   sc_time wait_dispatch(int phase, const sc_time& local);
-  // [COMBINE forward; SIGNAL; WAIT;] COMBINE final from `start` (blocks in the WAIT and on peers'
-  // expert outputs); returns the local time after its last issue.
+  // [COMBINE forward; COMBINE final; WAIT;] COMBINE final from `start` (blocks in the WAIT and on
+  // peers' expert outputs); returns the local time after its last issue.
   sc_time combine(int phase, const sc_time& start);
+  // Until that combine's last sum is rounded (a cycle-level reduce unit finishes after the issue);
+  // returns that time.
+  sc_time wait_combine(const sc_time& local);
   // pull_data and combine_gathered for this GPU.
   void on_arrival(Transfer& t, const sc_time& done);
   // Time this GPU spent in its programs' WAITs past its own release (the barrier's cost), summed over
@@ -55,8 +58,12 @@ class ProgramEngine {
   sc_time wait_signals(SignalBarrier& b, int expected, const sc_time& local, int counter);
   sc_time pull(int phase, int holder, int rows, int stage, int stream, int window, const sc_time& ready);
   sc_time forward_stage(int phase, const sc_time& start);
-  sc_time final_stage(int phase, const ProgramDescriptor& c, const sc_time& start);
+  sc_time final_stage(int phase, const ProgramDescriptor& c, int k, const sc_time& start);
   void finish_join(int phase, int stream, int window, int tokens);
+  // Reductions finish at once (TLM) or later from the reduce unit's thread (RTL): the forward stage
+  // signals, and each final descriptor rounds, once its walk is through and its reductions are in.
+  void forward_progress();
+  void final_progress(int k);
 
   GpuPorts& ports_;
   IssueModel& issue_;
@@ -69,7 +76,25 @@ class ProgramEngine {
     int stream = 0, window = 0, rows = 0;
   };
   std::vector<std::vector<ReadPart>> reads_;
-  sc_time sums_done_;
+  // The combine in progress on this GPU (one at a time: its own WAIT holds it until its forward stage
+  // has signalled).
+  struct FinalDescriptor {
+    int pending = 0;  // reductions issued, not finished
+    bool walked = false, finished = false;
+    int64_t outputs = 0;  // tokens whose last entry is in it
+  };
+  struct CombineState {
+    int phase = -1;
+    int forward_pending = 0;
+    bool forward_walked = false, forward_signalled = false;
+    sc_time forward_local;
+    FinalDescriptor finals[2];
+    int final_count = 0;
+    int64_t rows_received = 0;  // sums from other GPUs, recorded when the last rounding is done
+    sc_time sums, done;
+    bool finished = false;
+  } cs_;
+  sc_core::sc_event combine_finished_;
   sc_time waited_[2] = {sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME};  // final stage: the last sum of a pulled batch (arrivals come in this GPU's call chain)
 };
 

@@ -84,6 +84,11 @@ void Gpu::run_task(const Task& task, int stream) {
                                       : (combine ? engine_.combine(phase, start) : engine_.dispatch(phase, start));
       advance(issued);
       quantum_.sync();
+      if (program_ && combine) {
+        // The program's reductions and rounding may finish after its last issue (cycle-level unit).
+        const sc_time rounded = program_->wait_combine(sc_core::sc_time_stamp());
+        if (rounded > sc_core::sc_time_stamp()) wait(rounded - sc_core::sc_time_stamp());
+      }
       wait_phase(phase, combine);
       if (program_ && !combine) {
         // WAIT dispatch_counter == GPUs: every sender's signal, after all its bytes landed.

@@ -41,10 +41,14 @@ TEST_CASE("co-simulation: the RTL decoder and reduce unit move the same data as 
   EmulationOptions o;
   o.comm_only = true;
   o.functional = true;
+  // The window schedule (one WRITE decoded per window) and the ISA programs (their DISPATCH, WAIT and
+  // COMBINE descriptors decoded, the programs' reductions on the RTL unit).
+  for (const char* program : {"windows", "isa"})
   for (const char* path : {"nvlink-forwarding", "direct-ib"}) {
-    INFO(path);
+    INFO(path << ", program " << program);
     const std::vector<std::string> sets = {"workload.deployment.tokens_per_gpu=32",
-                                           std::string("workload.deployment.internode_path=") + path};
+                                           std::string("workload.deployment.internode_path=") + path,
+                                           std::string("proposal.coprocessor.program=") + program};
     const auto tlm = emulate(small("dsv3-prefill", "tlm", sets), o, false);
     const auto rtl = emulate(small("dsv3-prefill", "rtl", sets), o, false);
 
@@ -71,15 +75,23 @@ TEST_CASE("co-simulation: the RTL decoder and reduce unit move the same data as 
     CHECK(m(rtl, "coproc_rtl_reduce_elements_checked") > 0);
     CHECK(m(rtl, "coproc_rtl_reduce_wrong_elements") == 0);
     CHECK(m(rtl, "coproc_rtl_decode_cycles") == 2 * m(rtl, "coproc_rtl_descriptors"));  // 1 + kLatency each
+    if (std::string(program) == "isa") {
+      CHECK(m(rtl, "coproc_rtl_descriptors") == m(rtl, "coproc_isa_descriptors"));
+      CHECK(m(rtl, "coproc_isa_plan_mismatches") == 0);
+    }
 
     // Timing: the RTL adds decode cycles before each queued DMA and streams the FP32 accumulator
     // through the reduce unit besides the contributions (the TLM unit charges the contributions'
     // bytes only); everything else is the same model. The difference stays within 5 % of the phase;
     // the RTL run is not faster beyond 0.1 % (a few cycles' shift of an issue time can reorder
     // contention on a link, which is how a full-width run came out 0.02 % faster in dispatch).
+    // With the ISA programs the owner's last step is a rounding pass with no accumulator streamed
+    // besides it, where the RTL's whole slices (34 x 4 lanes x 2 B x 1.5 GHz = 408 GB/s against
+    // reduce_GBps 400) can make it up to 2 % faster.
+    const double floor = std::string(program) == "isa" ? 0.98 : 0.999;
     for (const char* key : {"dispatch_us", "combine_us"}) {
       INFO(key << ": tlm " << m(tlm, key) << " us, rtl " << m(rtl, key) << " us");
-      CHECK(m(rtl, key) >= m(tlm, key) * 0.999);
+      CHECK(m(rtl, key) >= m(tlm, key) * floor);
       CHECK(std::abs(m(rtl, key) - m(tlm, key)) <= 0.05 * m(tlm, key));
     }
   }

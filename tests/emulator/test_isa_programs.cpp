@@ -1,7 +1,7 @@
 // The co-processor running the ISA programs of isa/moe in timed runs (proposal.coprocessor.program:
 // isa): a case computed by hand, the same bytes and deliveries as the window schedule over seeds and
 // both inter-node paths, every batch cut from the tables equal to the plan's window, determinism, and
-// what it refuses.
+// what it refuses. With the cycle-level co-processor: test_cosim.cpp.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -123,8 +123,6 @@ TEST_CASE("ISA programs: what they cannot run with is refused", "[emulator][isa-
   o.layers = 1;
   CHECK_THROWS_WITH(emulate(prefill({"proposal.coprocessor.program=isa", "platform.emulation.network_model=flow"}), o, false),
                     Catch::Contains("program isa runs on the packet model"));
-  CHECK_THROWS_AS(emulate(prefill({"proposal.coprocessor.program=isa", "proposal.coprocessor.model=rtl"}), o, false),
-                  UserError);
   CHECK_THROWS_WITH(prefill({"proposal.coprocessor.program=ptx"}), Catch::Contains("program"));
 }
 
