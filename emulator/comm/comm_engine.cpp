@@ -1,9 +1,9 @@
 #include "emulator/comm/comm_engine.h"
 
-#include "emulator/comm/program_engine.h"
-
 #include <algorithm>
 #include <vector>
+
+#include "emulator/comm/program_engine.h"
 
 namespace hwlab::emulator {
 

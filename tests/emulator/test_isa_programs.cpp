@@ -18,28 +18,14 @@ using namespace hwlab::emulator::test;
 
 namespace {
 
-// tiny_cluster.h's one-node cluster with the co-processor proposal.
+// tiny_cluster.h's one-node cluster with the co-processor: one 200 GB/s DMA engine, 0.5 us from
+// descriptor to first byte, a reduce unit too fast to matter.
 workloads::RunConfigs tiny_coprocessor(int gpus, const std::string& trace, const char* program) {
-  std::vector<std::string> all = {
-      "platform.node.gpus_per_node=" + std::to_string(gpus),
-      "workload.model.routed_experts=" + std::to_string(gpus),
-      "workload.model.experts_per_token=1", "workload.model.expert_groups=1",
-      "workload.model.max_groups_per_token=1", "workload.deployment.nodes=1",
-      "workload.deployment.gpus_per_node=" + std::to_string(gpus), "workload.deployment.attention_tp=1",
-      "workload.deployment.attention_dp=" + std::to_string(gpus),
-      "workload.deployment.expert_parallel=" + std::to_string(gpus), "workload.deployment.redundant_experts=0",
-      "workload.deployment.micro_batches=1", "workload.deployment.tokens_per_gpu=64",
-      "workload.routing.popularity=trace", "workload.routing.trace_file=" + trace,
-      "workload.placement.policy=contiguous", "platform.node.nvlink_achievable_GBps=160",
-      "platform.node.nvlink_latency_us=1", "platform.emulation.chunk_bytes=65536",
-      // One 200 GB/s DMA engine, 0.5 us from descriptor to first byte, a reduce unit too fast to matter.
-      "proposal.coprocessor.dma_engines=1", "proposal.coprocessor.dma_engine_GBps=200",
-      "proposal.coprocessor.reduce_GBps=1000000", "proposal.coprocessor.issue_latency_us=0.5",
-      std::string("proposal.coprocessor.program=") + program};
-  return workloads::load_run_configs({{config::ConfigKind::platform, "h800"},
-                                      {config::ConfigKind::workload, "dsv3-prefill"},
-                                      {config::ConfigKind::proposal, "coprocessor"}},
-                                     all);
+  return tiny(gpus, trace,
+              {"proposal.coprocessor.dma_engines=1", "proposal.coprocessor.dma_engine_GBps=200",
+               "proposal.coprocessor.reduce_GBps=1000000", "proposal.coprocessor.issue_latency_us=0.5",
+               std::string("proposal.coprocessor.program=") + program},
+              "coprocessor");
 }
 
 workloads::RunConfigs prefill(std::vector<std::string> sets) {

@@ -24,8 +24,10 @@ inline std::string write_trace(const std::string& name, const std::vector<int>& 
 
 // One node of `gpus` GPUs, one expert per GPU (expert e on GPU e), top-1, 64 tokens per GPU from
 // `trace`, one micro-batch, 20 communication SMs at the rates the hand computations use (pinned
-// here, so that calibrating the preset does not change them); `extra` overrides come last.
-inline workloads::RunConfigs tiny(int gpus, const std::string& trace, std::vector<std::string> extra = {}) {
+// here, so that calibrating the preset does not change them); `extra` overrides come last; with
+// `proposal` (a preset name) that proposal is applied.
+inline workloads::RunConfigs tiny(int gpus, const std::string& trace, std::vector<std::string> extra = {},
+                                  const char* proposal = nullptr) {
   std::vector<std::string> sets = {
       "platform.node.gpus_per_node=" + std::to_string(gpus),
       "workload.model.routed_experts=" + std::to_string(gpus),
@@ -41,8 +43,10 @@ inline workloads::RunConfigs tiny(int gpus, const std::string& trace, std::vecto
       "platform.comm_sm.chunk_overhead_us=0.5", "platform.node.nvlink_achievable_GBps=160",
       "platform.node.nvlink_latency_us=1", "platform.emulation.chunk_bytes=65536"};
   sets.insert(sets.end(), extra.begin(), extra.end());
-  return workloads::load_run_configs(
-      {{config::ConfigKind::platform, "h800"}, {config::ConfigKind::workload, "dsv3-prefill"}}, sets);
+  std::vector<workloads::ConfigInput> in = {{config::ConfigKind::platform, "h800"},
+                                            {config::ConfigKind::workload, "dsv3-prefill"}};
+  if (proposal) in.push_back({config::ConfigKind::proposal, proposal});
+  return workloads::load_run_configs(in, sets);
 }
 
 inline double metric(const EmulationOutput& o, const char* key) { return o.result.metrics.at(key).get<double>(); }
