@@ -44,6 +44,25 @@ ReduceWork combine_reduction(const PhasePlan& p, uint64_t bytes, int outputs, ui
   return w;
 }
 
+NodeSums node_sums(const PhasePlan& p, TransferKind kind, int phase, int forwarder, int stream, int window,
+                   uint64_t contributed_bytes) {
+  const NodeStream& s = p.node_streams[static_cast<size_t>(stream)];
+  const auto C = static_cast<uint64_t>(p.combine_bytes_per_token);
+  NodeSums n;
+  n.back.kind = kind;
+  n.back.phase = phase;
+  n.back.src = forwarder;
+  n.back.dst = s.src;
+  n.back.stream = stream;
+  n.back.window = window;
+  n.back.tokens = p.window_size(s.tokens(), window);
+  n.back.bytes = static_cast<uint64_t>(n.back.tokens) * C;
+  const auto outputs = static_cast<uint64_t>(std::max(1, n.back.tokens));
+  const uint64_t addends = std::max<uint64_t>(1, (contributed_bytes / C + outputs - 1) / outputs);
+  n.work = combine_reduction(p, contributed_bytes, n.back.tokens, addends, false);
+  return n;
+}
+
 sc_time CommEngine::send(Transfer t, CommRole role, bool over_ib, const sc_time& ready, bool from_queue) {
   // A window is a descriptor of its own; the DMAs of a program's table walker are not (program_).
   const auto grant =
@@ -292,23 +311,9 @@ void CommEngine::on_arrival(Transfer& t, const sc_time& done) {
   join.last = std::max(join.last, done);
   join.bytes += t.bytes;
   if (--join.remaining > 0) return;
-  const NodeStream& s = p.node_streams[static_cast<size_t>(t.stream)];
-  Transfer back;
-  back.kind = TransferKind::combine_reduced;
-  back.phase = t.phase;
-  back.src = ports_.gpu_id();
-  back.dst = s.src;
-  back.stream = t.stream;
-  back.window = t.window;
-  back.tokens = p.window_size(s.tokens(), t.window);
-  back.bytes = static_cast<uint64_t>(back.tokens) * static_cast<uint64_t>(p.combine_bytes_per_token);
-  // The node's sums of each token, BF16 out; a token has as many addends as GPUs of the node it went
-  // to, so the reduce unit sees the window's contributions as rows of about that many addends.
-  const uint64_t contributed_rows = join.bytes / static_cast<uint64_t>(p.combine_bytes_per_token);
-  const auto outputs = static_cast<uint64_t>(std::max(1, back.tokens));
-  const uint64_t addends = std::max<uint64_t>(1, (contributed_rows + outputs - 1) / outputs);
-  issue_.reduce(combine_reduction(p, join.bytes, back.tokens, addends, false), join.last,
-                [this, back](const sc_time& reduced) { send(back, CommRole::ib_send, true, reduced, false); });
+  const NodeSums n = node_sums(p, TransferKind::combine_reduced, t.phase, ports_.gpu_id(), t.stream, t.window, join.bytes);
+  issue_.reduce(n.work, join.last,
+                [this, back = n.back](const sc_time& reduced) { send(back, CommRole::ib_send, true, reduced, false); });
 }
 
 }  // namespace hwlab::emulator

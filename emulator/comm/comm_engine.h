@@ -19,6 +19,17 @@ class ProgramEngine;
 // FP32 accumulator when `accumulate`), from `bytes` of contributions.
 ReduceWork combine_reduction(const PhasePlan& p, uint64_t bytes, int outputs, uint64_t addends, bool accumulate);
 
+// A forwarder's node sums of window `window` of node stream `stream`, from `contributed_bytes` of its
+// node's rows: the transfer of `kind` that takes them back to the stream's source over IB (combine_reduced,
+// or combine_gathered for the ISA programs), and the reduction that makes them (BF16 out; a token has as
+// many addends as GPUs of the node it went to, so the unit sees rows of about that many addends).
+struct NodeSums {
+  Transfer back;
+  ReduceWork work;
+};
+NodeSums node_sums(const PhasePlan& p, TransferKind kind, int phase, int forwarder, int stream, int window,
+                   uint64_t contributed_bytes);
+
 // What the engine needs from the GPU module it belongs to.
 class GpuPorts {
  public:

@@ -171,7 +171,8 @@ sc_time ProgramEngine::dispatch(int phase, const sc_time& start) {
 sc_time ProgramEngine::wait_dispatch(int phase, const sc_time& local) {
   ProgramPhase& pp = *registry_.get(phase).program;
   const GpuProgram& gp = pp.programs[static_cast<size_t>(ports_.gpu_id())];
-  return wait_signals(pp.dispatch_done, gp.dispatch_wait, issue_.before_descriptor(gp.dispatch_wait_insn, local), 0);
+  return wait_signals(pp.dispatch_done, static_cast<int>(gp.dispatch_wait_insn.u("value")),
+                      issue_.before_descriptor(gp.dispatch_wait_insn, local), 0);
 }
 
 sc_time ProgramEngine::pull(int phase, int holder, int rows, int stage, int stream, int window, const sc_time& ready) {
@@ -256,7 +257,7 @@ sc_time ProgramEngine::forward_stage(int phase, const sc_time& start) {
       join.bytes += static_cast<uint64_t>(rows[j]) * C;
       if (j != my_local) join.remaining += rows[j];
     }
-    if (join.remaining == 0) finish_join(phase, stream, window, tokens);  // only its own outputs
+    if (join.remaining == 0) finish_join(phase, stream, window);  // only its own outputs
     for (int j = 0; j < P; ++j) {
       if (rows[j] == 0 || j == my_local) continue;
       // The walker gathers the rows it needs from each holder, over windows, into reads of about
@@ -286,26 +287,13 @@ void ProgramEngine::forward_progress() {
   signal(pp.combine_forwarded, std::max(cs_.forward_local, pp.forward_landed[static_cast<size_t>(ports_.gpu_id())]));
 }
 
-void ProgramEngine::finish_join(int phase, int stream, int window, int tokens) {
+void ProgramEngine::finish_join(int phase, int stream, int window) {
   PhaseRuntime& rt = registry_.get(phase);
-  const PhasePlan& p = rt.plan;
-  const WindowJoin& join = rt.joins[static_cast<size_t>(p.window_base[static_cast<size_t>(stream)] + window)];
-  const NodeStream& s = p.node_streams[static_cast<size_t>(stream)];
-  Transfer back;
-  back.kind = TransferKind::combine_gathered;
-  back.phase = phase;
-  back.src = ports_.gpu_id();
-  back.dst = s.src;
-  back.stream = stream;
-  back.window = window;
-  back.tokens = tokens;
-  back.bytes = static_cast<uint64_t>(tokens) * static_cast<uint64_t>(p.combine_bytes_per_token);
-  const uint64_t rows = join.bytes / static_cast<uint64_t>(p.combine_bytes_per_token);
-  const auto outputs = static_cast<uint64_t>(std::max(1, tokens));
-  const uint64_t addends = std::max<uint64_t>(1, (rows + outputs - 1) / outputs);
+  const WindowJoin& join = rt.joins[static_cast<size_t>(rt.plan.window_base[static_cast<size_t>(stream)] + window)];
   // REDUCE of the node's rows to BF16, then the WRITE into the owner's gather rows (one IB crossing).
+  const NodeSums n = node_sums(rt.plan, TransferKind::combine_gathered, phase, ports_.gpu_id(), stream, window, join.bytes);
   ++cs_.forward_pending;
-  issue_.reduce(combine_reduction(p, join.bytes, tokens, addends, false), join.last, [this, back](const sc_time& reduced) {
+  issue_.reduce(n.work, join.last, [this, back = n.back](const sc_time& reduced) {
     comm_.send(back, CommRole::ib_send, true, reduced, false);
     --cs_.forward_pending;
     forward_progress();
@@ -421,7 +409,8 @@ sc_time ProgramEngine::combine(int phase, const sc_time& start) {
   if (!gp.forward_stage) return final_stage(phase, gp.combine_final, 0, start);
   sc_time local = forward_stage(phase, start);
   local = final_stage(phase, gp.combine_final, 0, local);  // its own node's rows: no need to wait
-  local = wait_signals(pp.combine_forwarded, gp.combine_wait, issue_.before_descriptor(gp.combine_wait_insn, local), 1);
+  local = wait_signals(pp.combine_forwarded, static_cast<int>(gp.combine_wait_insn.u("value")),
+                       issue_.before_descriptor(gp.combine_wait_insn, local), 1);
   return final_stage(phase, gp.combine_gathered, 1, local);
 }
 
@@ -436,8 +425,7 @@ void ProgramEngine::on_arrival(Transfer& t, const sc_time& done) {
       WindowJoin& join = rt.joins[static_cast<size_t>(rt.plan.window_base[static_cast<size_t>(part.stream)] + part.window)];
       join.last = std::max(join.last, done);
       if ((join.remaining -= part.rows) > 0) continue;
-      const NodeStream& s = rt.plan.node_streams[static_cast<size_t>(part.stream)];
-      finish_join(phase, part.stream, part.window, rt.plan.window_size(s.tokens(), part.window));
+      finish_join(phase, part.stream, part.window);
     }
     return;
   }

@@ -59,7 +59,7 @@ class ProgramEngine {
   sc_time pull(int phase, int holder, int rows, int stage, int stream, int window, const sc_time& ready);
   sc_time forward_stage(int phase, const sc_time& start);
   sc_time final_stage(int phase, const ProgramDescriptor& c, int k, const sc_time& start);
-  void finish_join(int phase, int stream, int window, int tokens);
+  void finish_join(int phase, int stream, int window);
   // Reductions finish at once (TLM) or later from the reduce unit's thread (RTL): the forward stage
   // signals, and each final descriptor rounds, once its walk is through and its reductions are in.
   void forward_progress();

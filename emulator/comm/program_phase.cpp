@@ -77,12 +77,10 @@ void load_programs(const isa::moe::MoePrograms& moe, ProgramPhase& p) {
                                          "COMBINE forward; COMBINE final; WAIT; COMBINE final", g));
     gp.dispatch = with_table(through_encoding(d[0]), g, regions);
     gp.dispatch_wait_insn = through_encoding(d[1]);
-    gp.dispatch_wait = static_cast<int>(gp.dispatch_wait_insn.u("value"));
     if (gp.forward_stage) {
       gp.combine_forward = with_table(through_encoding(c[0]), g, regions);
       gp.combine_final = with_table(through_encoding(c[1]), g, regions);
       gp.combine_wait_insn = through_encoding(c[2]);
-      gp.combine_wait = static_cast<int>(gp.combine_wait_insn.u("value"));
       gp.combine_gathered = with_table(through_encoding(c[3]), g, regions);
     } else {
       gp.combine_final = with_table(through_encoding(c[0]), g, regions);

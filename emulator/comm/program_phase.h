@@ -28,8 +28,7 @@ struct GpuProgram {
   ProgramDescriptor combine_forward;
   ProgramDescriptor combine_final;         // COMBINE stage=final (before the WAIT, if any)
   ProgramDescriptor combine_gathered;      // COMBINE stage=final after WAIT combine_counter (forwarding)
-  isa::Instruction dispatch_wait_insn, combine_wait_insn;
-  int dispatch_wait = 0, combine_wait = 0; // the WAITs' values (every GPU signals once)
+  isa::Instruction dispatch_wait_insn, combine_wait_insn;  // the WAITs (value: every GPU signals once)
   uint64_t descriptors = 0;                // queue descriptors (QUEUE excluded)
 };
 
