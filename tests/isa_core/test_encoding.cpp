@@ -174,7 +174,8 @@ TEST_CASE("the decoder's reason codes say which check failed, on which field or 
   put_bits(d.data(), find_mnemonic("MULTICAST")->offsets[0], 8, 0);
   CHECK(same(verdict(d), {Reject::empty_destination_set, 0, -1}));
   const InstructionSpec* ld = find_mnemonic("LDTRANS");
-  d = encoded("LDTRANS", {{"dst", 0}, {"src", 0}, {"rows", 2}, {"cols", 2}, {"esize", 3}});
+  d = encoded("LDTRANS", {{"dst", 0}, {"src", 0}, {"rows", 2}, {"cols", 2}, {"esize", 2}});
+  put_bits(d.data(), ld->offsets[4], 3, 3);  // esize 3: in the field's range, refused by LDTRANS's check
   CHECK(same(verdict(d), {Reject::cross_field, -1, -1}));
   put_bits(d.data(), ld->offsets[4], 3, 7);
   CHECK(same(verdict(d), {Reject::field_range, 4, -1}));
