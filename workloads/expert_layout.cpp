@@ -67,8 +67,10 @@ ExpertLayout::ExpertLayout(const WorkloadConfig& w, ExpertPlacement placement)
                                 placement_.num_layers, placement_.num_logical, placement_.num_physical,
                                 w.model.routed_experts, w.physical_experts()));
   }
+  nodes_ = (gpus_ + gpus_per_node_ - 1) / gpus_per_node_;
   index_replicas();
   for (int g = first_shared_gpu(); g < gpus_; ++g) shared_gpu_list_.push_back(g);
+  if (!shared_gpu_list_.empty()) shared_runs_ = runs_by_node(shared_gpu_list_, [](int gpu) { return gpu; });
 }
 
 void ExpertLayout::index_replicas() {
@@ -78,26 +80,31 @@ void ExpertLayout::index_replicas() {
     replica_slots_[static_cast<size_t>(phy2log[slot])].push_back(static_cast<int>(slot));
   for (size_t e = 0; e < replica_slots_.size(); ++e)
     if (replica_slots_[e].empty()) throw std::logic_error(fmt::format("expert placement gives expert {} no slot", e));
+  replica_runs_.reserve(replica_slots_.size() * static_cast<size_t>(nodes_));
+  for (const std::vector<int>& slots : replica_slots_) {
+    const std::vector<Run> runs = runs_by_node(slots, [this](int slot) { return gpu_of_slot(slot); });
+    replica_runs_.insert(replica_runs_.end(), runs.begin(), runs.end());
+  }
 }
 
 template <class GpuOf>
-int ExpertLayout::pick(const std::vector<int>& candidates, GpuOf gpu_of, int source_gpu, int64_t token) const {
-  const int node = node_of(source_gpu);
+std::vector<ExpertLayout::Run> ExpertLayout::runs_by_node(const std::vector<int>& candidates, GpuOf gpu_of) const {
+  std::vector<Run> runs(static_cast<size_t>(nodes_), Run{0, static_cast<int32_t>(candidates.size())});
   // Candidates ascend, and so do their GPUs: a node's candidates are one contiguous run.
-  auto on_node = [&](int c) { return node_of(gpu_of(c)) == node; };
-  auto first = std::find_if(candidates.begin(), candidates.end(), on_node);
-  auto last = std::find_if_not(first, candidates.end(), on_node);
-  if (first == last) {
-    first = candidates.begin();
-    last = candidates.end();
+  for (size_t i = 0; i < candidates.size();) {
+    const int node = node_of(gpu_of(candidates[i]));
+    size_t end = i;
+    while (end < candidates.size() && node_of(gpu_of(candidates[end])) == node) ++end;
+    runs[static_cast<size_t>(node)] = Run{static_cast<int32_t>(i), static_cast<int32_t>(end - i)};
+    i = end;
   }
-  const int64_t count = last - first;
-  return *(first + token % count);
+  return runs;
 }
 
 int ExpertLayout::target_slot(int expert, int source_gpu, int64_t token) const {
-  return pick(replica_slots_[static_cast<size_t>(expert)], [this](int slot) { return gpu_of_slot(slot); },
-              source_gpu, token);
+  const Run run = replica_runs_[static_cast<size_t>(expert) * static_cast<size_t>(nodes_) +
+                                static_cast<size_t>(node_of(source_gpu))];
+  return pick(replica_slots_[static_cast<size_t>(expert)], run, token);
 }
 
 void ExpertLayout::route_token(const int32_t* experts, int k, int source_gpu, int64_t global_token,
@@ -117,7 +124,7 @@ void ExpertLayout::route_token(const int32_t* experts, int k, int source_gpu, in
 
 int ExpertLayout::shared_expert_gpu(int source_gpu, int64_t token) const {
   assert(!shared_gpu_list_.empty());
-  return pick(shared_gpu_list_, [](int gpu) { return gpu; }, source_gpu, token);
+  return pick(shared_gpu_list_, shared_runs_[static_cast<size_t>(node_of(source_gpu))], token);
 }
 
 }  // namespace hwlab::workloads

@@ -48,14 +48,25 @@ class ExpertLayout {
 
  private:
   void index_replicas();
-  // `candidates` ascending; `gpu_of` maps a candidate to its GPU.
+  // The candidates a token from a node picks among, in turn by token index: [begin, begin + count)
+  // of a candidate list.
+  struct Run {
+    int32_t begin = 0, count = 0;
+  };
+  // For each node, the run of `candidates` (ascending; `gpu_of` maps one to its GPU) on that node,
+  // or the whole list when none is there.
   template <class GpuOf>
-  int pick(const std::vector<int>& candidates, GpuOf gpu_of, int source_gpu, int64_t token) const;
+  std::vector<Run> runs_by_node(const std::vector<int>& candidates, GpuOf gpu_of) const;
+  static int pick(const std::vector<int>& candidates, Run run, int64_t token) {
+    return candidates[static_cast<size_t>(run.begin + (run.count == 1 ? 0 : token % run.count))];
+  }
 
-  int gpus_ = 0, gpus_per_node_ = 0, slots_per_gpu_ = 0, shared_gpus_ = 0;
+  int gpus_ = 0, gpus_per_node_ = 0, slots_per_gpu_ = 0, shared_gpus_ = 0, nodes_ = 0;
   ExpertPlacement placement_;
   std::vector<std::vector<int>> replica_slots_;  // [logical expert] -> slots of its replicas, ascending
+  std::vector<Run> replica_runs_;                // [logical expert * nodes_ + node]
   std::vector<int> shared_gpu_list_;
+  std::vector<Run> shared_runs_;  // [node]
 };
 
 }  // namespace hwlab::workloads

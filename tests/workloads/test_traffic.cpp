@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <vector>
 
 #include "workloads/expert_layout.h"
 #include "workloads/run_configs.h"
@@ -234,6 +235,40 @@ TEST_CASE("replicas on the sender's node are preferred, others share the load", 
     else seen.insert(gpu);
   }
   CHECK(seen.size() == static_cast<size_t>(counts[static_cast<size_t>(replicated)]));
+}
+
+TEST_CASE("the replica rule, written out, picks what the layout picks", "[traffic]") {
+  // The rule of ExpertLayout::target_slot / shared_expert_gpu by a scan of the candidates (the
+  // layout precomputes each node's run): the candidates on the sender's node if there are any,
+  // otherwise all of them; among those the (token mod count)-th.
+  for (const char* name : {"dsv3-decode", "dsv3-prefill"}) {
+    const WorkloadConfig w = preset(name);
+    TokenRouter router(w);
+    const ExpertLayout layout(w, router.history_loads(0));
+    auto by_rule = [&](const std::vector<int>& candidates, auto gpu_of, int source, int64_t token) {
+      std::vector<int> near;
+      for (int c : candidates)
+        if (layout.node_of(gpu_of(c)) == layout.node_of(source)) near.push_back(c);
+      const std::vector<int>& pool = near.empty() ? candidates : near;
+      return pool[static_cast<size_t>(token % static_cast<int64_t>(pool.size()))];
+    };
+    std::vector<std::vector<int>> replicas(static_cast<size_t>(w.model.routed_experts));
+    const auto& phy2log = layout.placement().phy2log[0];
+    for (size_t slot = 0; slot < phy2log.size(); ++slot) replicas[static_cast<size_t>(phy2log[slot])].push_back(static_cast<int>(slot));
+    std::vector<int> shared;
+    for (int g = layout.first_shared_gpu(); g < layout.gpus(); ++g) shared.push_back(g);
+    int wrong = 0, checked = 0;
+    for (int source = 0; source < layout.gpus(); source += 3)
+      for (int64_t token : {int64_t{0}, int64_t{1}, int64_t{5}, int64_t{1000003}}) {
+        for (int e = 0; e < w.model.routed_experts; ++e, ++checked)
+          wrong += layout.target_slot(e, source, token) !=
+                   by_rule(replicas[static_cast<size_t>(e)], [&](int slot) { return layout.gpu_of_slot(slot); }, source, token);
+        if (!shared.empty())
+          wrong += layout.shared_expert_gpu(source, token) != by_rule(shared, [](int gpu) { return gpu; }, source, token);
+      }
+    INFO(name << ": " << checked << " picks");
+    CHECK(wrong == 0);
+  }
 }
 
 TEST_CASE("same seed, same traffic; another seed, other traffic", "[traffic]") {
