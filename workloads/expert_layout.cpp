@@ -80,6 +80,8 @@ void ExpertLayout::index_replicas() {
     replica_slots_[static_cast<size_t>(phy2log[slot])].push_back(static_cast<int>(slot));
   for (size_t e = 0; e < replica_slots_.size(); ++e)
     if (replica_slots_[e].empty()) throw std::logic_error(fmt::format("expert placement gives expert {} no slot", e));
+  slot_gpu_.resize(phy2log.size());
+  for (size_t slot = 0; slot < phy2log.size(); ++slot) slot_gpu_[slot] = gpu_of_slot(static_cast<int>(slot));
   replica_runs_.reserve(replica_slots_.size() * static_cast<size_t>(nodes_));
   for (const std::vector<int>& slots : replica_slots_) {
     const std::vector<Run> runs = runs_by_node(slots, [this](int slot) { return gpu_of_slot(slot); });
@@ -102,19 +104,21 @@ std::vector<ExpertLayout::Run> ExpertLayout::runs_by_node(const std::vector<int>
 }
 
 int ExpertLayout::target_slot(int expert, int source_gpu, int64_t token) const {
-  const Run run = replica_runs_[static_cast<size_t>(expert) * static_cast<size_t>(nodes_) +
-                                static_cast<size_t>(node_of(source_gpu))];
-  return pick(replica_slots_[static_cast<size_t>(expert)], run, token);
+  return slot_from_node(static_cast<size_t>(expert), static_cast<size_t>(node_of(source_gpu)), token);
 }
 
 void ExpertLayout::route_token(const int32_t* experts, int k, int source_gpu, int64_t global_token,
                                TokenRoute& out) const {
   out.slots.clear();
+  out.slot_gpus.clear();
   out.gpus.clear();
+  const auto node = static_cast<size_t>(node_of(source_gpu));
   for (int j = 0; j < k; ++j) {
-    const int slot = target_slot(experts[j], source_gpu, global_token);
+    const int slot = slot_from_node(static_cast<size_t>(experts[j]), node, global_token);
+    const int gpu = slot_gpu_[static_cast<size_t>(slot)];
     out.slots.push_back(slot);
-    out.gpus.push_back(gpu_of_slot(slot));
+    out.slot_gpus.push_back(gpu);
+    out.gpus.push_back(gpu);
   }
   out.shared_gpu = shared_gpus_ > 0 ? shared_expert_gpu(source_gpu, global_token) : -1;
   if (out.shared_gpu >= 0) out.gpus.push_back(out.shared_gpu);

@@ -11,10 +11,12 @@
 
 namespace hwlab::workloads {
 
-// Where one token goes: the physical slot of each of its experts, the shared-expert GPU when the
-// shared expert is routed (-1 otherwise), and the distinct destination GPUs, ascending.
+// Where one token goes: the physical slot of each of its experts and that slot's GPU, the
+// shared-expert GPU when the shared expert is routed (-1 otherwise), and the distinct destination
+// GPUs, ascending.
 struct TokenRoute {
   std::vector<int> slots;
+  std::vector<int> slot_gpus;  // the GPU of each slot
   int shared_gpu = -1;
   std::vector<int> gpus;
 };
@@ -60,11 +62,16 @@ class ExpertLayout {
   static int pick(const std::vector<int>& candidates, Run run, int64_t token) {
     return candidates[static_cast<size_t>(run.begin + (run.count == 1 ? 0 : token % run.count))];
   }
+  // target_slot() for a sender on `node`.
+  int slot_from_node(size_t expert, size_t node, int64_t token) const {
+    return pick(replica_slots_[expert], replica_runs_[expert * static_cast<size_t>(nodes_) + node], token);
+  }
 
   int gpus_ = 0, gpus_per_node_ = 0, slots_per_gpu_ = 0, shared_gpus_ = 0, nodes_ = 0;
   ExpertPlacement placement_;
   std::vector<std::vector<int>> replica_slots_;  // [logical expert] -> slots of its replicas, ascending
   std::vector<Run> replica_runs_;                // [logical expert * nodes_ + node]
+  std::vector<int> slot_gpu_;                    // [slot]: gpu_of_slot(slot), without a division per token
   std::vector<int> shared_gpu_list_;
   std::vector<Run> shared_runs_;  // [node]
 };

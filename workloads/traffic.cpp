@@ -101,7 +101,7 @@ MoeTraffic compute_traffic(const WorkloadConfig& w, const ExpertLayout& layout,
         const int slot = route.slots[static_cast<size_t>(j)];
         ++t.logical_expert_tokens[static_cast<size_t>(r.expert(tok, j))];
         ++t.slot_tokens[static_cast<size_t>(slot)];
-        ++t.expert_computations[static_cast<size_t>(layout.gpu_of_slot(slot))];
+        ++t.expert_computations[static_cast<size_t>(route.slot_gpus[static_cast<size_t>(j)])];
       }
       if (route.shared_gpu >= 0) ++t.expert_computations[static_cast<size_t>(route.shared_gpu)];
       else ++t.shared_local_tokens[static_cast<size_t>(src)];

@@ -51,8 +51,10 @@ PhasePlan build_phase_plan(const workloads::WorkloadConfig& w, const workloads::
     for (int t = 0; t < r.num_tokens; ++t) {
       const int64_t global = static_cast<int64_t>(s) * r.num_tokens + t;
       layout.route_token(&r.experts[static_cast<size_t>(t) * r.top_k], r.top_k, s, global, route);
-      for (int slot : route.slots)
-        ++p.slot_tokens[static_cast<size_t>(layout.gpu_of_slot(slot))][static_cast<size_t>(slot % layout.slots_per_gpu())];
+      for (size_t j = 0; j < route.slots.size(); ++j) {
+        const int gpu = route.slot_gpus[j];
+        ++p.slot_tokens[static_cast<size_t>(gpu)][static_cast<size_t>(route.slots[j] - gpu * layout.slots_per_gpu())];
+      }
       ++p.shared_tokens[static_cast<size_t>(route.shared_gpu >= 0 ? route.shared_gpu : s)];
       const std::vector<int>& targets = route.gpus;
       std::fill(token_mask.begin(), token_mask.end(), 0);

@@ -271,6 +271,40 @@ TEST_CASE("the replica rule, written out, picks what the layout picks", "[traffi
   }
 }
 
+TEST_CASE("a routed token goes to target_slot's slots, on their GPUs", "[traffic]") {
+  // route_token() looks the picks up itself (no node division per expert); it must agree with
+  // target_slot(), gpu_of_slot() and shared_expert_gpu() for every token.
+  for (const char* name : {"dsv3-decode", "dsv3-prefill"}) {
+    const WorkloadConfig w = preset(name);
+    TokenRouter router(w);
+    const ExpertLayout layout(w, router.history_loads(0));
+    const std::vector<Routing> batch = router.route_micro_batch(0, 0);
+    TokenRoute route;
+    int wrong = 0, checked = 0;
+    for (int source = 0; source < layout.gpus(); source += 5) {
+      const Routing& r = batch[static_cast<size_t>(source)];
+      for (int t = 0; t < r.num_tokens; t += 7, ++checked) {
+        const int64_t global = static_cast<int64_t>(source) * r.num_tokens + t;
+        layout.route_token(&r.experts[static_cast<size_t>(t) * r.top_k], r.top_k, source, global, route);
+        std::set<int> gpus;
+        for (int j = 0; j < r.top_k; ++j) {
+          const int slot = layout.target_slot(r.expert(t, j), source, global);
+          wrong += route.slots[static_cast<size_t>(j)] != slot;
+          wrong += route.slot_gpus[static_cast<size_t>(j)] != layout.gpu_of_slot(slot);
+          gpus.insert(layout.gpu_of_slot(slot));
+        }
+        const int shared = layout.first_shared_gpu() < layout.gpus() ? layout.shared_expert_gpu(source, global) : -1;
+        wrong += route.shared_gpu != shared;
+        if (shared >= 0) gpus.insert(shared);
+        wrong += route.gpus != std::vector<int>(gpus.begin(), gpus.end());
+      }
+    }
+    INFO(name << ": " << checked << " tokens");
+    CHECK(checked > 100);
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE("same seed, same traffic; another seed, other traffic", "[traffic]") {
   WorkloadConfig w = preset("dsv3-decode");
   auto run = [&] {
