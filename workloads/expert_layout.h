@@ -13,7 +13,7 @@ namespace hwlab::workloads {
 
 // Where one token goes: the physical slot of each of its experts and that slot's GPU, the
 // shared-expert GPU when the shared expert is routed (-1 otherwise), and the distinct destination
-// GPUs, ascending.
+// GPUs in the order the slots name them, the shared-expert GPU last (users only count them).
 struct TokenRoute {
   std::vector<int> slots;
   std::vector<int> slot_gpus;  // the GPU of each slot

@@ -16,7 +16,6 @@ Gpu::Gpu(sc_core::sc_module_name name, int id, const GpuSettings& settings, cons
   phase_status_.resize(static_cast<size_t>(registry.phases()) * 2);
   const size_t tasks = static_cast<size_t>(registry.phases()) * 4;
   task_done_.assign(tasks, 0);
-  task_events_.resize(tasks);
   SC_THREAD(stream_a);
   SC_THREAD(stream_b);
 }
@@ -34,7 +33,7 @@ void Gpu::wait_for(const Task& task) {
   const size_t i = task_index(task);
   while (!task_done_[i]) {
     waiting_ = {true, false, task};  // formatted only for a report (waiting_on)
-    wait(task_events_[i]);
+    wait(task_finished_);
   }
   waiting_.active = false;
 }
@@ -110,7 +109,7 @@ void Gpu::run_task(const Task& task, int stream) {
   spans_.push_back({task, stream, start, sc_core::sc_time_stamp()});
   const size_t i = task_index(task);
   task_done_[i] = 1;
-  task_events_[i].notify(sc_core::SC_ZERO_TIME);
+  task_finished_.notify(sc_core::SC_ZERO_TIME);
 }
 
 Gpu::PhaseStatus& Gpu::status(int phase, bool combine) {
@@ -129,14 +128,16 @@ void Gpu::record(int phase, bool combine, int64_t tokens, const sc_time& done) {
   s.last = std::max(s.last, done);
   if (!s.complete && s.received >= s.expected) {
     s.complete = true;
-    s.done.notify(std::max(sc_core::SC_ZERO_TIME, s.last - sc_core::sc_time_stamp()));
+    if (!s.done) s.done = std::make_unique<sc_core::sc_event>();
+    s.done->notify(std::max(sc_core::SC_ZERO_TIME, s.last - sc_core::sc_time_stamp()));
   }
 }
 
 void Gpu::wait_phase(int phase, bool combine) {
   PhaseStatus& s = status(phase, combine);
   if (s.expected == 0) s.complete = true;  // nothing to receive
-  while (!s.complete) wait(s.done);
+  if (!s.complete && !s.done) s.done = std::make_unique<sc_core::sc_event>();
+  while (!s.complete) wait(*s.done);
   if (s.last > sc_core::sc_time_stamp()) wait(s.last - sc_core::sc_time_stamp());
   // Late or duplicate deliveries after completion would show here; the check runs once the phase's
   // traffic has settled (at the end of the combine that follows, see run_task).
