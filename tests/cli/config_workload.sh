@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `hwlab config show` and `hwlab workload traffic`: presets resolve, overrides apply, bad input
-# exits 2 with file:line:column, a failed --out leaves no file, and the analysis is deterministic.
+# `hwlab config show`, `hwlab workload traffic` and `hwlab workload routing`: presets resolve,
+# overrides apply, bad input exits 2 with file:line:column, a failed --out leaves no file, the
+# analysis is deterministic, and an exported routing trace reads back.
 set -u
 hwlab=$1
 src=$2
@@ -57,4 +58,28 @@ assert d["schema"] == "hwlab.traffic/1"
 pairs = sum(d["per_gpu"]["expert_computations"])
 assert pairs == 320 * 32 * 2 * 9, pairs  # GPUs x tokens x micro-batches x (8 routed + 1 shared)
 ' "$tmp/a.json" || fail "traffic JSON content"
+
+# `workload routing`: one micro-batch as a trace; .npy and .csv hold the same rows (the traffic they
+# give as a trace is the same), GPU-major, and bad input writes nothing.
+small=(--set workload.deployment.tokens_per_gpu=16)
+"$hwlab" workload routing dsv3-decode --layer 2 --micro-batch 1 "${small[@]}" --out "$tmp/r.npy" >"$tmp/r.txt" ||
+  fail "workload routing exited $?"
+grep -qF "layer 2, micro-batch 1: 320 GPUs x 16 tokens = 5120 tokens, top-8 of 256 experts" "$tmp/r.txt" ||
+  fail "workload routing summary: $(cat "$tmp/r.txt")"
+"$hwlab" workload routing dsv3-decode --layer 2 --micro-batch 1 "${small[@]}" --out "$tmp/r.csv" >/dev/null ||
+  fail "workload routing .csv exited $?"
+[ "$(grep -vc '^#' "$tmp/r.csv")" -eq 5120 ] || fail "the csv trace has $(grep -vc '^#' "$tmp/r.csv") rows, expected 5120"
+for f in r.npy r.csv; do
+  "$hwlab" workload traffic dsv3-decode --json "${small[@]}" --set workload.routing.popularity=trace \
+    --set workload.routing.trace_file="$tmp/$f" --out "$tmp/traffic-$f.json" || fail "traffic from the $f trace exited $?"
+done
+diff <(grep -v '"trace_file"' "$tmp/traffic-r.npy.json") <(grep -v '"trace_file"' "$tmp/traffic-r.csv.json") >/dev/null ||
+  fail "the npy and csv traces give different traffic"
+expect_user_error "trace extension" "expected a routing trace file ending in .npy or .csv, found '.txt'" \
+  workload routing dsv3-decode --out "$tmp/r.txt2.txt"
+[ ! -e "$tmp/r.txt2.txt" ] || fail "a refused export left a file"
+expect_user_error "routing layer" "--layer 58: expected an MoE layer in [0, 58)" workload routing dsv3-decode --layer 58 --out "$tmp/x.csv"
+expect_user_error "routing micro-batch" "--micro-batch 2: expected a micro-batch in [0, 2)" \
+  workload routing dsv3-decode --micro-batch 2 --out "$tmp/x.csv"
+[ ! -e "$tmp/x.csv" ] || fail "a refused export left a file"
 exit 0

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "workloads/routing.h"
+#include "workloads/trace_export.h"
 #include "workloads/trace_import.h"
 
 namespace fs = std::filesystem;
@@ -273,4 +275,27 @@ TEST_CASE("trace import: csv errors carry file:line:column", "[trace]") {
                Contains("none.csv: expected at least one token of 4 expert ids, found none"));
     CHECK_THAT(error_of(csv("empty", "")), Contains("found none"));
   }
+}
+
+TEST_CASE("trace export: generated routing written as npy and csv reads back identically", "[trace]") {
+  // 300 tokens of DeepSeek-V3's gate shape: the rows must come back in order, slot for slot.
+  hwlab::workloads::RoutingParams p;
+  p.popularity = hwlab::workloads::ExpertPopularity::zipf;
+  p.zipf_exponent = 0.2;
+  const Routing r = hwlab::workloads::generate_routing(p, 300, 7);
+  TempDir dir("trace_export");
+  for (const char* name : {"r.npy", "r.csv", "R.NPY"}) {
+    const std::string path = dir.file(name);
+    write_bytes(path, hwlab::workloads::trace_bytes(r, path));
+    const Routing back = load_routing_trace(path, p.num_experts, p.top_k);
+    INFO(name);
+    CHECK(back.num_tokens == r.num_tokens);
+    CHECK(back.experts == r.experts);
+  }
+  // NumPy's layout: the data starts at a multiple of 64 bytes (here after a 128-byte preamble).
+  const std::string npy = hwlab::workloads::trace_bytes(r, "x.npy");
+  CHECK(npy.size() - 300u * 8 * 4 == 128);
+  CHECK(npy.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
+  CHECK_THROWS_WITH(hwlab::workloads::trace_bytes(r, "trace.txt"),
+                    Contains("trace.txt: expected a routing trace file ending in .npy or .csv, found '.txt'"));
 }
