@@ -7,8 +7,11 @@
 #include <benchmark/benchmark.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,7 +19,10 @@
 #include "emulator/collective.h"
 #include "emulator/core/bandwidth_server.h"
 #include "emulator/emulate.h"
+#include "common/atomic_file.h"
 #include "workloads/run_configs.h"
+#include "workloads/token_router.h"
+#include "workloads/trace_export.h"
 
 namespace {
 
@@ -39,20 +45,40 @@ void time_children(benchmark::State& state, Body body) {
       benchmark::Counter((children_cpu_s() - cpu0) / static_cast<double>(state.iterations()));
 }
 
-workloads::RunConfigs configs(const char* workload, bool coprocessor, bool flow = false) {
+workloads::RunConfigs configs(const char* workload, bool coprocessor, bool flow = false,
+                              const std::string& trace_file = "") {
   std::vector<workloads::ConfigInput> in = {{config::ConfigKind::platform, "h800"},
                                             {config::ConfigKind::workload, workload}};
   if (coprocessor) in.push_back({config::ConfigKind::proposal, "coprocessor"});
   std::vector<std::string> sets;
   if (flow) sets.push_back("platform.emulation.network_model=flow");
+  if (!trace_file.empty()) {
+    sets.push_back("workload.routing.popularity=trace");
+    sets.push_back("workload.routing.trace_file=" + trace_file);
+  }
   return workloads::load_run_configs(in, sets);
+}
+
+// Layer 0, micro-batch 0 of the decode preset's own routing, written once as a trace, as
+// `hwlab workload routing dsv3-decode --out FILE.npy` writes it.
+std::string decode_trace_file() {
+  static const std::string path = [] {
+    const auto run = workloads::load_run_configs({{config::ConfigKind::workload, "dsv3-decode"}}, {});
+    const workloads::Routing all = workloads::gpu_major(workloads::TokenRouter(*run.workload).route_micro_batch(0, 0));
+    const std::string file = (std::filesystem::temp_directory_path() /
+                              ("hwlab_bench_decode_routing_" + std::to_string(::getpid()) + ".npy")).string();
+    write_file_atomically(file, workloads::trace_bytes(all, file));
+    std::atexit([] { std::filesystem::remove(decode_trace_file()); });
+    return file;
+  }();
+  return path;
 }
 
 // One step of DeepSeek-V3 (2 micro-batches) through `layers` MoE layers, as
 // `hwlab emulate --platform h800 --workload dsv3-decode|dsv3-prefill [--proposal coprocessor] --layers N`.
 // `flow`: the same on the flow-level network model (--set platform.emulation.network_model=flow).
-void step(benchmark::State& state, const char* workload, bool flow = false) {
-  const auto run = configs(workload, state.range(1) != 0, flow);
+void step(benchmark::State& state, const char* workload, bool flow = false, const std::string& trace_file = "") {
+  const auto run = configs(workload, state.range(1) != 0, flow, trace_file);
   EmulationOptions o;
   o.layers = static_cast<int>(state.range(0));
   double step_us = 0;
@@ -65,6 +91,15 @@ void BM_DecodeStepFlow(benchmark::State& state) { step(state, "dsv3-decode", tru
 BENCHMARK(BM_DecodeStepFlow)
     ->ArgNames({"layers", "coproc"})
     ->Args({1, 0})
+    ->Args({58, 0})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+// The same with the routing replayed from a trace (every layer routes as layer 0, micro-batch 0 of
+// the preset's generator): the emulator's own cost, without drawing 7.1 M tokens' routing.
+void BM_DecodeStepFlowTrace(benchmark::State& state) { step(state, "dsv3-decode", true, decode_trace_file()); }
+BENCHMARK(BM_DecodeStepFlowTrace)
+    ->ArgNames({"layers", "coproc"})
     ->Args({58, 0})
     ->Iterations(1)
     ->Unit(benchmark::kSecond)

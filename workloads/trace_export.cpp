@@ -1,6 +1,7 @@
 #include "workloads/trace_export.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
@@ -55,6 +56,19 @@ std::string csv_bytes(const Routing& r) {
 }
 
 }  // namespace
+
+Routing gpu_major(const std::vector<Routing>& by_gpu) {
+  Routing all;
+  if (by_gpu.empty()) return all;
+  all.top_k = by_gpu.front().top_k;
+  all.num_experts = by_gpu.front().num_experts;
+  for (const Routing& r : by_gpu) {
+    assert(r.top_k == all.top_k && r.num_experts == all.num_experts);
+    all.num_tokens += r.num_tokens;
+    all.experts.insert(all.experts.end(), r.experts.begin(), r.experts.end());
+  }
+  return all;
+}
 
 std::string trace_bytes(const Routing& routing, const std::string& path) {
   const std::string ext = lower_extension(path);

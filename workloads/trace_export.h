@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "workloads/routing.h"
 
@@ -14,5 +15,10 @@ namespace hwlab::workloads {
 // separated by commas, after a '#' comment line). Throws UserError naming the path for any other
 // extension.
 std::string trace_bytes(const Routing& routing, const std::string& path);
+
+// The routings of the GPUs of one micro-batch (TokenRouter::route_micro_batch) as one, GPU-major:
+// GPU g's tokens are rows [g*T, (g+1)*T), the order in which a trace is dealt out again. Weights are
+// left out (a trace has none).
+Routing gpu_major(const std::vector<Routing>& by_gpu);
 
 }  // namespace hwlab::workloads

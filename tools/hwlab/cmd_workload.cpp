@@ -56,13 +56,7 @@ void routing(const RoutingOptions& o) {
                                 w.deployment.micro_batches));
   const workloads::TokenRouter router(w);
   const std::vector<workloads::Routing> by_gpu = router.route_micro_batch(o.layer, o.micro_batch);
-  workloads::Routing all;
-  all.top_k = w.model.experts_per_token;
-  all.num_experts = w.model.routed_experts;
-  for (const workloads::Routing& r : by_gpu) {
-    all.num_tokens += r.num_tokens;
-    all.experts.insert(all.experts.end(), r.experts.begin(), r.experts.end());
-  }
+  const workloads::Routing all = workloads::gpu_major(by_gpu);
   write_file_atomically(o.out, workloads::trace_bytes(all, o.out));
   std::printf("%s: layer %d, micro-batch %d: %d GPUs x %d tokens = %d tokens, top-%d of %d experts\n", o.out.c_str(),
               o.layer, o.micro_batch, static_cast<int>(by_gpu.size()), w.deployment.tokens_per_gpu, all.num_tokens,
