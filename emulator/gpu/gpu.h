@@ -120,7 +120,7 @@ class Gpu : public sc_core::sc_module, public GpuPorts {
   std::vector<char> task_done_;               // [task_index]
   // Notified when any task ends. Only the other stream waits for a task, and it checks task_done_
   // again on waking: one event instead of one per task, whose registration in SystemC's object
-  // table (a generated name, a string-keyed map) cost ~5 % of a decode step.
+  // table (a generated name, a string-keyed map) cost ~0.6 s of a 58-layer decode step.
   sc_core::sc_event task_finished_;
   std::vector<TaskSpan> spans_;
   struct Waiting {
