@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include "common/atomic_file.h"
-#include "tools/hwlab/commands.h"
 #include "common/error.h"
+#include "tools/hwlab/commands.h"
 #include "workloads/run_configs.h"
 #include "workloads/token_router.h"
 #include "workloads/trace_export.h"
